@@ -1,0 +1,73 @@
+#include "error.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int normalize(int code)
+{
+	if (code < 0)
+		code = -code;
+	return code ? code : EIO;
+}
+
+int error_set(struct error *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	code = normalize(code);
+	if (!e)
+		return -code;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -code;
+}
+
+int error_errno(struct error *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+	size_t len;
+
+	code = normalize(code);
+	if (!e)
+		return -code;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	len = strlen(e->msg);
+	snprintf(e->msg + len, sizeof(e->msg) - len, ": %s", strerror(code));
+	return -code;
+}
+
+int error_prefix(struct error *e, const char *fmt, ...)
+{
+	char prefix[ERROR_MSG_MAX], old[ERROR_MSG_MAX];
+	va_list ap;
+
+	if (!e)
+		return -EIO;
+	if (!e->code)
+		e->code = EIO;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof(old));
+	/* A long chain of context may cut the end of the message; that is fine. */
+	if (bprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old) < 0)
+		e->msg[sizeof(e->msg) - 1] = '\0';
+	return -e->code;
+}
+
+void error_clear(struct error *e)
+{
+	if (e) {
+		e->code = 0;
+		e->msg[0] = '\0';
+	}
+}

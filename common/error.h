@@ -1,0 +1,26 @@
+/* An error: errno-style code plus a message that callers extend with
+ * context on the way up ("starting VM: libvirt: ..."). Library code fills
+ * it; only main prints it. */
+#pragma once
+
+#include <stddef.h>
+
+#define ERROR_MSG_MAX 1024
+
+struct error {
+	int code; /* positive errno value, 0 when unset */
+	char msg[ERROR_MSG_MAX];
+};
+
+/* Sets the error and returns -code, so callers can `return error_set(...)`. */
+int error_set(struct error *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Like error_set, with ": strerror(code)" appended. */
+int error_errno(struct error *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Prepends "context: " to the message; returns -code. */
+int error_prefix(struct error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void error_clear(struct error *e);

@@ -1,0 +1,281 @@
+#include "message.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "cleanup.h"
+
+/* jansson's json_auto_t drops the reference at the end of the scope. */
+
+static const char *const op_names[AGENT_OP__MAX] = {
+	[AGENT_OP_PING] = "ping",
+	[AGENT_OP_SHUTDOWN] = "shutdown",
+	[AGENT_OP_DIAG] = "diag",
+};
+
+static const char *const diag_mode_names[] = {
+	[DIAG_SINK] = "sink",
+	[DIAG_SOURCE] = "source",
+	[DIAG_PIPE] = "pipe",
+};
+
+const char *agent_op_name(enum agent_op op)
+{
+	return (unsigned)op < AGENT_OP__MAX ? op_names[op] : "unknown";
+}
+
+static int lookup_name(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Loads one JSON object; jansson rejects invalid UTF-8, NUL escapes and
+ * (with the flag) duplicate keys. */
+static json_t *load_object(const char *payload, size_t len, struct error *e)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!root) {
+		error_set(e, EBADMSG, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		error_set(e, EBADMSG, "message is not a JSON object");
+		return NULL;
+	}
+	return root;
+}
+
+static int get_uint(json_t *obj, const char *key, bool required, uint64_t max, uint64_t *ret,
+		    struct error *e)
+{
+	json_t *v = json_object_get(obj, key);
+	json_int_t i;
+
+	if (!v) {
+		if (required)
+			return error_set(e, EBADMSG, "missing \"%s\"", key);
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return error_set(e, EBADMSG, "\"%s\" is not an integer", key);
+	i = json_integer_value(v);
+	if (i < 0 || (uint64_t)i > max)
+		return error_set(e, EBADMSG, "\"%s\" is out of range", key);
+	*ret = (uint64_t)i;
+	return 0;
+}
+
+/* Copies a string field that will reach a terminal or a log: bounded, and
+ * free of control characters (no escape-sequence injection from a guest). */
+static int get_text(json_t *obj, const char *key, char *buf, size_t size, struct error *e)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *s;
+	size_t len;
+
+	if (!v)
+		return error_set(e, EBADMSG, "missing \"%s\"", key);
+	if (!json_is_string(v))
+		return error_set(e, EBADMSG, "\"%s\" is not a string", key);
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (len >= size)
+		return error_set(e, EBADMSG, "\"%s\" is longer than %zu bytes", key, size - 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			return error_set(e, EBADMSG, "\"%s\" contains control characters", key);
+	}
+	memcpy(buf, s, len + 1);
+	return 0;
+}
+
+static char *dump(json_t *root, size_t *ret_len)
+{
+	char *s = json_dumps(root, JSON_COMPACT);
+
+	if (s && ret_len)
+		*ret_len = strlen(s);
+	return s;
+}
+
+char *agent_request_format(const struct agent_request *req, size_t *ret_len)
+{
+	json_auto_t *root = json_pack("{sIss}", "id", (json_int_t)req->id, "op",
+						agent_op_name(req->op));
+
+	if (!root)
+		return NULL;
+	if (req->op == AGENT_OP_DIAG) {
+		const struct diag_args *d = &req->u.diag;
+		json_object_set_new(root, "mode", json_string(diag_mode_names[d->mode]));
+		json_object_set_new(root, "bytes", json_integer((json_int_t)d->bytes));
+		json_object_set_new(root, "chunk", json_integer(d->chunk));
+		json_object_set_new(root, "delay_us", json_integer(d->delay_us));
+		json_object_set_new(root, "seed", json_integer((json_int_t)(d->seed & 0x7fffffffffffffffull)));
+	}
+	return dump(root, ret_len);
+}
+
+static int parse_diag_args(json_t *root, struct diag_args *d, struct error *e)
+{
+	json_t *mode = json_object_get(root, "mode");
+	uint64_t v = 0;
+	int m;
+
+	if (!json_is_string(mode))
+		return error_set(e, EBADMSG, "diag: \"mode\" must be a string");
+	m = lookup_name(diag_mode_names, sizeof(diag_mode_names) / sizeof(*diag_mode_names),
+			json_string_value(mode));
+	if (m < 0)
+		return error_set(e, EINVAL, "diag: unknown mode");
+	d->mode = (enum diag_mode)m;
+	if (get_uint(root, "bytes", true, DIAG_BYTES_MAX, &d->bytes, e) < 0)
+		return -EBADMSG;
+	if (get_uint(root, "chunk", false, DIAG_CHUNK_MAX, &v, e) < 0)
+		return -EBADMSG;
+	d->chunk = (uint32_t)v;
+	v = 0;
+	if (get_uint(root, "delay_us", false, DIAG_DELAY_MAX, &v, e) < 0)
+		return -EBADMSG;
+	d->delay_us = (uint32_t)v;
+	return get_uint(root, "seed", false, INT64_MAX, &d->seed, e);
+}
+
+int agent_request_parse(const char *payload, size_t len, struct agent_request *ret,
+			struct error *e)
+{
+	json_auto_t *root = load_object(payload, len, e);
+	json_t *op;
+	int i;
+
+	if (!root)
+		return -EBADMSG;
+	memset(ret, 0, sizeof(*ret));
+	if (get_uint(root, "id", true, MSG_ID_MAX, &ret->id, e) < 0)
+		return -EBADMSG;
+	op = json_object_get(root, "op");
+	if (!json_is_string(op))
+		return error_set(e, EBADMSG, "\"op\" must be a string");
+	i = lookup_name(op_names, AGENT_OP__MAX, json_string_value(op));
+	if (i < 0)
+		return error_set(e, EOPNOTSUPP, "unknown op");
+	ret->op = (enum agent_op)i;
+	if (ret->op == AGENT_OP_DIAG)
+		return parse_diag_args(root, &ret->u.diag, e);
+	return 0;
+}
+
+static json_t *format_result(enum agent_op op, const struct agent_reply *reply)
+{
+	switch (op) {
+	case AGENT_OP_PING:
+		return json_pack("{sssI}", "version", reply->u.ping.version, "uptime_ms",
+				 (json_int_t)reply->u.ping.uptime_ms);
+	case AGENT_OP_DIAG:
+		return json_pack("{sIsIsI}", "bytes", (json_int_t)reply->u.diag.bytes, "crc32",
+				 (json_int_t)reply->u.diag.crc32, "elapsed_ns",
+				 (json_int_t)reply->u.diag.elapsed_ns);
+	default:
+		return json_object();
+	}
+}
+
+char *agent_reply_format(enum agent_op op, const struct agent_reply *reply, size_t *ret_len)
+{
+	json_auto_t *root = json_pack("{sI}", "id", (json_int_t)reply->id);
+
+	if (!root)
+		return NULL;
+	if (reply->failed)
+		json_object_set_new(root, "error",
+				    json_pack("{siss}", "code", reply->error.code, "message",
+					      reply->error.message));
+	else
+		json_object_set_new(root, "result", format_result(op, reply));
+	return dump(root, ret_len);
+}
+
+static int parse_result(enum agent_op op, json_t *result, struct agent_reply *ret,
+			struct error *e)
+{
+	uint64_t v = 0;
+
+	switch (op) {
+	case AGENT_OP_PING:
+		if (get_text(result, "version", ret->u.ping.version, sizeof(ret->u.ping.version),
+			     e) < 0)
+			return -EBADMSG;
+		return get_uint(result, "uptime_ms", true, INT64_MAX, &ret->u.ping.uptime_ms, e);
+	case AGENT_OP_DIAG:
+		if (get_uint(result, "bytes", true, DIAG_BYTES_MAX, &ret->u.diag.bytes, e) < 0 ||
+		    get_uint(result, "crc32", true, UINT32_MAX, &v, e) < 0)
+			return -EBADMSG;
+		ret->u.diag.crc32 = (uint32_t)v;
+		return get_uint(result, "elapsed_ns", true, INT64_MAX, &ret->u.diag.elapsed_ns, e);
+	default:
+		return 0;
+	}
+}
+
+int agent_reply_parse(const char *payload, size_t len, enum agent_op op, struct agent_reply *ret,
+		      struct error *e)
+{
+	json_auto_t *root = load_object(payload, len, e);
+	json_t *result, *err;
+	uint64_t code = 0;
+
+	if (!root)
+		return -EBADMSG;
+	memset(ret, 0, sizeof(*ret));
+	if (get_uint(root, "id", true, MSG_ID_MAX, &ret->id, e) < 0)
+		return -EBADMSG;
+	result = json_object_get(root, "result");
+	err = json_object_get(root, "error");
+	if (!!result == !!err)
+		return error_set(e, EBADMSG, "reply must have exactly one of \"result\" and \"error\"");
+	if (err) {
+		if (!json_is_object(err))
+			return error_set(e, EBADMSG, "\"error\" is not an object");
+		if (get_uint(err, "code", true, 4095, &code, e) < 0 ||
+		    get_text(err, "message", ret->error.message, sizeof(ret->error.message), e) < 0)
+			return error_prefix(e, "error reply");
+		ret->failed = true;
+		ret->error.code = (int)code;
+		return 0;
+	}
+	if (!json_is_object(result))
+		return error_set(e, EBADMSG, "\"result\" is not an object");
+	if (parse_result(op, result, ret, e) < 0)
+		return error_prefix(e, "%s reply", agent_op_name(op));
+	return 0;
+}
+
+/* splitmix64: a fast, well-mixed sequence; any byte of the stream can be
+ * computed from its offset, so readers and writers need no shared state. */
+static uint64_t splitmix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+void diag_pattern_fill(uint64_t seed, uint64_t offset, uint8_t *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint64_t word = splitmix64(seed ^ ((offset + i) / 8 * 0x9e3779b97f4a7c15ull));
+		unsigned start = (unsigned)((offset + i) % 8);
+		for (unsigned b = start; b < 8 && i < len; b++, i++)
+			buf[i] = (uint8_t)(word >> (8 * b));
+	}
+}

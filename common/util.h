@@ -1,0 +1,35 @@
+/* Small helpers shared by the host and the agent. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Abort on out-of-memory: used only for small, bounded allocations. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* snprintf into a fixed buffer that fails with -ENAMETOOLONG instead of
+ * truncating: for paths and names built from input. */
+int bprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Read or write exactly len bytes, retrying on EINTR and short transfers.
+ * read_full returns the number of bytes read (less than len only at EOF)
+ * or -errno. write_full returns 0 or -errno. */
+ssize_t read_full(int fd, void *buf, size_t len);
+int write_full(int fd, const void *buf, size_t len);
+
+int fd_set_nonblock(int fd, bool on);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t now_ns(void);
+
+/* Parses a byte size such as "4096", "64k", "64M", "1G" (binary units).
+ * Returns 0 or -EINVAL / -ERANGE. */
+int parse_size(const char *s, uint64_t *ret);
+
+/* Parses a decimal unsigned integer in [0, max]. Returns 0 or -EINVAL/-ERANGE. */
+int parse_uint(const char *s, uint64_t max, uint64_t *ret);
