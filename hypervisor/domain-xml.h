@@ -1,0 +1,31 @@
+/* The libvirt domain XML of a launcher VM, written with libxml2's writer so
+ * that every value is escaped. Pure: no libvirt calls, unit-tested. */
+#pragma once
+
+#include "accel.h"
+#include "error.h"
+
+enum hv_vsock_kind {
+	HV_VSOCK_NATIVE,     /* /dev/vhost-vsock: libvirt <vsock> */
+	HV_VSOCK_VHOST_USER, /* the project's launcher-vsock backend */
+};
+
+struct domain_spec {
+	const char *name;
+	enum hv_accel accel; /* KVM or TCG */
+	unsigned vcpus;
+	unsigned memory_mib;
+	unsigned tb_cache_mib; /* TCG translation cache; 0: QEMU's default */
+	const char *firmware;  /* qboot ROM */
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	const char *console_log;
+	enum hv_vsock_kind vsock;
+	unsigned guest_cid;	  /* native vsock; 0: libvirt picks a free one */
+	const char *vhost_socket; /* vhost-user vsock */
+	const char *dac_label;	  /* "+UID:+GID" QEMU runs as, or NULL for none */
+};
+
+/* Returns 0 and a malloc'd NUL-terminated document in *ret_xml. */
+int domain_xml_build(const struct domain_spec *s, char **ret_xml, struct error *e);
