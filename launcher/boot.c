@@ -1,0 +1,73 @@
+#include "boot.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent-client.h"
+#include "paths.h"
+#include "protocol.h"
+#include "util.h"
+
+#define SHUTDOWN_TIMEOUT_MS 20000
+
+int boot_vm(const struct boot_opts *opts, struct booted *ret, struct error *e)
+{
+	char run_root[PATH_MAX];
+	struct hv_vm_opts vo = {
+		.run_root = run_root,
+		.vcpus = opts->vcpus,
+		.memory_mib = opts->memory_mib,
+	};
+	int fd;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->control_fd = -1;
+	launcher_run_root(run_root, sizeof(run_root));
+	if (hv_host_probe(hv_default_uri(), opts->accel, &ret->host, e) < 0)
+		return -e->code;
+	if (hv_vm_start(&ret->host, &vo, &ret->vm, e) < 0)
+		return -e->code;
+	fd = hv_vm_connect_wait(ret->vm, AGENT_CONTROL_PORT, BOOT_AGENT_TIMEOUT_MS, e);
+	if (fd < 0) {
+		error_prefix(e, "waiting for the agent of VM %s", hv_vm_name(ret->vm));
+		boot_destroy(ret);
+		return -e->code;
+	}
+	ret->control_fd = fd;
+	ret->agent_reachable = now_ns();
+	return 0;
+}
+
+void boot_explain(struct booted *b, struct error *e)
+{
+	struct error why = {0};
+
+	if (b->vm && hv_vm_check_alive(b->vm, &why) < 0)
+		*e = why;
+}
+
+void boot_destroy(struct booted *b)
+{
+	if (b->control_fd >= 0)
+		close(b->control_fd);
+	b->control_fd = -1;
+	hv_vm_destroy(b->vm);
+	b->vm = NULL;
+}
+
+int boot_shutdown(struct booted *b, uint64_t next_id, struct error *e)
+{
+	struct agent_request req = {.id = next_id, .op = AGENT_OP_SHUTDOWN};
+	struct agent_reply reply;
+	int r;
+
+	r = agent_call(b->control_fd, &req, &reply, AGENT_CALL_TIMEOUT_MS, e);
+	if (r < 0)
+		boot_explain(b, e);
+	else
+		r = hv_vm_wait_gone(b->vm, SHUTDOWN_TIMEOUT_MS, e);
+	boot_destroy(b);
+	return r;
+}

@@ -1,0 +1,37 @@
+/* Boot a VM and reach its agent: shared by the verbs that need a VM. */
+#pragma once
+
+#include "accel.h"
+#include "error.h"
+#include "vm.h"
+
+#define BOOT_AGENT_TIMEOUT_MS 60000
+
+struct boot_opts {
+	enum hv_accel accel;
+	unsigned vcpus;
+	unsigned memory_mib;
+};
+
+struct booted {
+	struct hv_host host;
+	struct hv_vm *vm;
+	int control_fd;		 /* connected to the agent's control port */
+	uint64_t agent_reachable; /* monotonic ns */
+};
+
+/* Probes the host (libvirt, accelerator, vsock, guest files), starts a VM
+ * and connects to its agent. */
+int boot_vm(const struct boot_opts *opts, struct booted *ret, struct error *e);
+
+/* Asks the agent to power off and waits for the domain to go; then frees
+ * everything (also after a failure: the VM is destroyed). Returns 0 when
+ * the guest powered off by itself. */
+int boot_shutdown(struct booted *b, uint64_t next_id, struct error *e);
+
+/* Frees without asking the guest: destroys the VM. */
+void boot_destroy(struct booted *b);
+
+/* Replaces a connection-level error with the reason the VM stopped, if it
+ * did (QEMU killed, backend killed). */
+void boot_explain(struct booted *b, struct error *e);

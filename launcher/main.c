@@ -1,0 +1,77 @@
+/* launcher: Docker-style CLI whose containers run in their own microVMs. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "config.h"
+
+struct verb {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary; /* NULL: not listed in --help */
+};
+
+static const struct verb verbs[] = {
+	{"check", cmd_check, "Check the host and boot a test VM end to end"},
+	{"version", cmd_version, "Show the launcher version information"},
+	{"diag", cmd_diag, NULL},
+};
+
+void launcher_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("launcher: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "\nUsage:  launcher [OPTIONS] COMMAND\n\n"
+		     "Run containers, each in its own microVM\n\n"
+		     "Options:\n"
+		     "  -h, --help       Print usage\n"
+		     "  -v, --version    Print version information and quit\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(*verbs); i++)
+		if (verbs[i].summary)
+			fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(out, "\nRun 'launcher COMMAND --help' for more information on a command.\n");
+}
+
+int cmd_version(int argc, char **argv)
+{
+	printf("launcher version %s\n", LAUNCHER_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	/* A peer that goes away must show up as EPIPE where we write, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_LAUNCHER;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "--version") == 0)
+		return cmd_version(argc - 1, argv + 1);
+	if (argv[1][0] == '-') {
+		launcher_error("unknown flag: %s\nSee 'launcher --help'.", argv[1]);
+		return EXIT_LAUNCHER;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(*verbs); i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			return verbs[i].run(argc - 1, argv + 1);
+	launcher_error("'%s' is not a launcher command.\nSee 'launcher --help'.", argv[1]);
+	return EXIT_LAUNCHER;
+}
