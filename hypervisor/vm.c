@@ -116,6 +116,23 @@ static void choose_vsock(struct hv_host *h)
 	}
 }
 
+/* Without udev, /dev/kvm stays root-only. libvirt then probes QEMU's
+ * capabilities as root (KVM seen) but checks them as the QEMU user (KVM not
+ * seen), finds them stale on every lookup, and re-probes QEMU a dozen times
+ * per domain start. */
+static void check_kvm_node(struct hv_host *h)
+{
+	struct stat st;
+
+	if (stat("/dev/kvm", &st) == 0 && S_ISCHR(st.st_mode) && (st.st_mode & 0060) != 0060 &&
+	    strncmp(h->uri, "qemu:///system", 14) == 0)
+		snprintf(h->warning, sizeof(h->warning),
+			 "/dev/kvm has mode %04o: libvirt will re-probe QEMU on every VM start "
+			 "(tens of seconds); give it Debian's default, root:kvm 0660 "
+			 "(scripts/start-services does)",
+			 (unsigned)(st.st_mode & 07777));
+}
+
 int hv_host_probe(const char *uri, enum hv_accel requested, struct hv_host *ret, struct error *e)
 {
 	virConnectPtr conn;
@@ -135,6 +152,7 @@ int hv_host_probe(const char *uri, enum hv_accel requested, struct hv_host *ret,
 		return -EIO;
 	}
 	virConnectClose(conn);
+	check_kvm_node(ret);
 	if (hv_accel_choose(requested, "/sys", "/dev", &ret->accel, e) < 0)
 		return -e->code;
 	choose_vsock(ret);
@@ -500,13 +518,25 @@ static int reap_backend(struct hv_vm *vm, int flags)
 	return vm->backend_reaped;
 }
 
-int hv_vm_check_alive(struct hv_vm *vm, struct error *e)
+static int domain_running(struct hv_vm *vm)
 {
 	int state = 0, reason = 0;
-	char what[128], tail[512];
 
-	if (!vm->dom || virDomainGetState(vm->dom, &state, &reason, 0) < 0 ||
-	    state == VIR_DOMAIN_SHUTOFF || state == VIR_DOMAIN_CRASHED) {
+	return vm->dom && virDomainGetState(vm->dom, &state, &reason, 0) == 0 &&
+	       state != VIR_DOMAIN_SHUTOFF && state != VIR_DOMAIN_CRASHED;
+}
+
+int hv_vm_check_alive(struct hv_vm *vm, struct error *e)
+{
+	char what[128], tail[512];
+	int backend_gone = vm->vsock == HV_VSOCK_VHOST_USER && reap_backend(vm, WNOHANG);
+
+	/* A backend that exited cleanly saw QEMU go: give libvirt a moment to
+	 * notice too, so the report names the cause, not the consequence. */
+	if (backend_gone && WIFEXITED(vm->backend_status) && WEXITSTATUS(vm->backend_status) == 0)
+		for (int i = 0; i < 100 && domain_running(vm); i++)
+			nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000}, NULL);
+	if (!domain_running(vm)) {
 		log_tail(vm->console_log, tail, sizeof(tail));
 		return error_set(e, EPIPE,
 				 "VM %s is gone: its QEMU process exited or was killed "
@@ -514,7 +544,7 @@ int hv_vm_check_alive(struct hv_vm *vm, struct error *e)
 				 vm->name, vm->console_log, *tail ? ", last line: " : "", tail,
 				 vm->name);
 	}
-	if (vm->vsock == HV_VSOCK_VHOST_USER && reap_backend(vm, WNOHANG)) {
+	if (backend_gone) {
 		describe_status(vm->backend_status, what, sizeof(what));
 		log_tail(vm->backend_log, tail, sizeof(tail));
 		return error_set(e, EPIPE, "the vsock backend of VM %s %s%s%s", vm->name, what,

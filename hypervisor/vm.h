@@ -25,6 +25,7 @@ struct hv_host {
 	enum hv_vsock_kind vsock;
 	char vsock_reason[256];
 	struct guest_files files;
+	char warning[256]; /* a host problem worth telling the user about, or "" */
 };
 
 /* The libvirt URI: $LAUNCHER_LIBVIRT_URI, else qemu:///system for root and

@@ -32,6 +32,8 @@ static void print_host(const struct hv_host *h)
 	printf("accelerator:  %s (%s)\n", hv_accel_name(h->accel.accel), h->accel.reason);
 	printf("vsock:        %s (%s)\n",
 	       h->vsock == HV_VSOCK_NATIVE ? "native" : "vhost-user", h->vsock_reason);
+	if (h->warning[0])
+		printf("warning:      %s\n", h->warning);
 	printf("guest kernel: %s (%.1f MiB)\n", h->files.kernel,
 	       (double)h->files.kernel_size / (1 << 20));
 	printf("initramfs:    %s (%.1f MiB)\n", h->files.initrd,
