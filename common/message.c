@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>
+#include <sys/random.h>
+
+#include "util.h"
 
 #include "cleanup.h"
 
@@ -20,6 +23,19 @@ static const char *const diag_mode_names[] = {
 	[DIAG_PIPE] = "pipe",
 };
 
+#ifndef GRND_INSECURE
+#define GRND_INSECURE 0x0004
+#endif
+
+void message_init(void)
+{
+	uint32_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_INSECURE | GRND_NONBLOCK) != sizeof(seed))
+		seed = (uint32_t)(now_ns() ^ (now_ns() >> 32));
+	json_object_seed(seed ? seed : 1);
+}
+
 const char *agent_op_name(enum agent_op op)
 {
 	return (unsigned)op < AGENT_OP__MAX ? op_names[op] : "unknown";
@@ -33,6 +49,15 @@ static int lookup_name(const char *const *names, size_t n, const char *s)
 	return -1;
 }
 
+/* jansson's error text quotes the input ("near '...'"): in a message that
+ * reaches a terminal, replace whatever is not printable ASCII. */
+static void make_printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 /* Loads one JSON object; jansson rejects invalid UTF-8, NUL escapes and
  * (with the flag) duplicate keys. */
 static json_t *load_object(const char *payload, size_t len, struct error *e)
@@ -41,6 +66,7 @@ static json_t *load_object(const char *payload, size_t len, struct error *e)
 	json_t *root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
 
 	if (!root) {
+		make_printable(jerr.text);
 		error_set(e, EBADMSG, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
 		return NULL;
 	}
@@ -72,6 +98,27 @@ static int get_uint(json_t *obj, const char *key, bool required, uint64_t max, u
 	return 0;
 }
 
+/* Whether a (valid UTF-8, as jansson guarantees) string is safe to show on
+ * a terminal: no C0 or C1 controls, no DEL, no bidirectional overrides. */
+static bool text_is_safe(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return false;
+		/* U+0080..U+009F are C2 80..C2 9F. */
+		if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+			return false;
+		/* U+202A..U+202E are E2 80 AA..AE; U+2066..U+2069 are E2 81 A6..A9. */
+		if (p[i] == 0xe2 && i + 2 < len &&
+		    ((p[i + 1] == 0x80 && p[i + 2] >= 0xaa && p[i + 2] <= 0xae) ||
+		     (p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9)))
+			return false;
+	}
+	return true;
+}
+
 /* Copies a string field that will reach a terminal or a log: bounded, and
  * free of control characters (no escape-sequence injection from a guest). */
 static int get_text(json_t *obj, const char *key, char *buf, size_t size, struct error *e)
@@ -88,11 +135,8 @@ static int get_text(json_t *obj, const char *key, char *buf, size_t size, struct
 	len = json_string_length(v);
 	if (len >= size)
 		return error_set(e, EBADMSG, "\"%s\" is longer than %zu bytes", key, size - 1);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f)
-			return error_set(e, EBADMSG, "\"%s\" contains control characters", key);
-	}
+	if (!text_is_safe(s, len))
+		return error_set(e, EBADMSG, "\"%s\" contains control characters", key);
 	memcpy(buf, s, len + 1);
 	return 0;
 }
@@ -115,11 +159,15 @@ char *agent_request_format(const struct agent_request *req, size_t *ret_len)
 		return NULL;
 	if (req->op == AGENT_OP_DIAG) {
 		const struct diag_args *d = &req->u.diag;
-		json_object_set_new(root, "mode", json_string(diag_mode_names[d->mode]));
-		json_object_set_new(root, "bytes", json_integer((json_int_t)d->bytes));
-		json_object_set_new(root, "chunk", json_integer(d->chunk));
-		json_object_set_new(root, "delay_us", json_integer(d->delay_us));
-		json_object_set_new(root, "seed", json_integer((json_int_t)(d->seed & 0x7fffffffffffffffull)));
+		json_t *args = json_pack("{sssIsIsIsI}", "mode", diag_mode_names[d->mode], "bytes",
+					 (json_int_t)d->bytes, "chunk", (json_int_t)d->chunk,
+					 "delay_us", (json_int_t)d->delay_us, "seed",
+					 (json_int_t)(d->seed & INT64_MAX));
+		if (!args || json_object_update(root, args) < 0) {
+			json_decref(args);
+			return NULL;
+		}
+		json_decref(args);
 	}
 	return dump(root, ret_len);
 }
@@ -161,6 +209,7 @@ int agent_request_parse(const char *payload, size_t len, struct agent_request *r
 	memset(ret, 0, sizeof(*ret));
 	if (get_uint(root, "id", true, MSG_ID_MAX, &ret->id, e) < 0)
 		return -EBADMSG;
+	ret->id_valid = true;
 	op = json_object_get(root, "op");
 	if (!json_is_string(op))
 		return error_set(e, EBADMSG, "\"op\" must be a string");
@@ -191,15 +240,19 @@ static json_t *format_result(enum agent_op op, const struct agent_reply *reply)
 char *agent_reply_format(enum agent_op op, const struct agent_reply *reply, size_t *ret_len)
 {
 	json_auto_t *root = json_pack("{sI}", "id", (json_int_t)reply->id);
+	json_t *body;
 
 	if (!root)
 		return NULL;
+	/* json_pack fails on strings that are not UTF-8: fail the whole reply
+	 * rather than send one without its result or error. */
 	if (reply->failed)
-		json_object_set_new(root, "error",
-				    json_pack("{siss}", "code", reply->error.code, "message",
-					      reply->error.message));
+		body = json_pack("{siss}", "code", reply->error.code, "message",
+				 reply->error.message);
 	else
-		json_object_set_new(root, "result", format_result(op, reply));
+		body = format_result(op, reply);
+	if (!body || json_object_set_new(root, reply->failed ? "error" : "result", body) < 0)
+		return NULL;
 	return dump(root, ret_len);
 }
 

@@ -52,6 +52,7 @@ struct diag_args {
 };
 
 struct agent_request {
+	bool id_valid; /* set by agent_request_parse as soon as "id" parsed, even on failure */
 	uint64_t id;
 	enum agent_op op;
 	union {
@@ -87,7 +88,13 @@ struct agent_reply {
 char *agent_request_format(const struct agent_request *req, size_t *ret_len);
 char *agent_reply_format(enum agent_op op, const struct agent_reply *reply, size_t *ret_len);
 
-/* Decode and validate. On failure *ret is unspecified and e says why. */
+/* Seeds jansson's hash function from getrandom(GRND_INSECURE). Call once at
+ * start: otherwise jansson reads /dev/urandom on first use, which blocks
+ * for about a second in a guest whose entropy pool is not ready yet. */
+void message_init(void);
+
+/* Decode and validate. On failure e says why; of *ret, only id_valid and
+ * (when id_valid) id may be used, to address an error reply. */
 int agent_request_parse(const char *payload, size_t len, struct agent_request *ret,
 			struct error *e);
 int agent_reply_parse(const char *payload, size_t len, enum agent_op op, struct agent_reply *ret,

@@ -55,8 +55,10 @@ int proto_send(int fd, const char *payload, size_t len, struct error *e)
 	return 0;
 }
 
-/* Reads exactly len bytes before the deadline (0: none). */
-static int recv_exact(int fd, void *buf, size_t len, uint64_t deadline, struct error *e)
+/* Reads exactly len bytes before the deadline (0: none). Data already
+ * waiting is read even when the deadline has passed. */
+static int recv_exact(int fd, void *buf, size_t len, uint64_t deadline, struct error *e,
+		      int mid_message)
 {
 	size_t done = 0;
 
@@ -67,9 +69,7 @@ static int recv_exact(int fd, void *buf, size_t len, uint64_t deadline, struct e
 
 		if (deadline) {
 			uint64_t now = now_ns();
-			if (now >= deadline)
-				return error_set(e, ETIMEDOUT, "timed out waiting for the peer");
-			timeout = (int)((deadline - now + 999999) / 1000000);
+			timeout = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
 		}
 		n = poll(&p, 1, timeout);
 		if (n < 0) {
@@ -77,8 +77,11 @@ static int recv_exact(int fd, void *buf, size_t len, uint64_t deadline, struct e
 				continue;
 			return error_errno(e, errno, "poll");
 		}
-		if (n == 0)
+		if (n == 0) {
+			if (deadline && now_ns() >= deadline)
+				return error_set(e, ETIMEDOUT, "timed out waiting for the peer");
 			continue;
+		}
 		n = read(fd, (char *)buf + done, len - done);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -87,7 +90,7 @@ static int recv_exact(int fd, void *buf, size_t len, uint64_t deadline, struct e
 		}
 		if (n == 0)
 			return error_set(e, ECONNRESET, "connection closed by the peer%s",
-					 done ? " in the middle of a message" : "");
+					 done || mid_message ? " in the middle of a message" : "");
 		done += (size_t)n;
 	}
 	return 0;
@@ -103,7 +106,7 @@ int proto_recv(int fd, int timeout_ms, char **ret_payload, size_t *ret_len, stru
 	char *buf;
 	int r;
 
-	r = recv_exact(fd, hdr, sizeof(hdr), deadline, e);
+	r = recv_exact(fd, hdr, sizeof(hdr), deadline, e, 0);
 	if (r < 0)
 		return r;
 	/* Parse the header alone: 0 here means "complete header, payload to come". */
@@ -117,7 +120,7 @@ int proto_recv(int fd, int timeout_ms, char **ret_payload, size_t *ret_len, stru
 	buf = malloc((size_t)n + 1);
 	if (!buf)
 		return error_set(e, ENOMEM, "out of memory for a %u-byte message", n);
-	r = recv_exact(fd, buf, n, deadline, e);
+	r = recv_exact(fd, buf, n, deadline, e, 1);
 	if (r < 0) {
 		free(buf);
 		return r;

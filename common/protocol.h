@@ -46,8 +46,9 @@ struct frame_reader {
 
 void frame_reader_init(struct frame_reader *r);
 void frame_reader_free(struct frame_reader *r);
-/* Returns where up to *ret_room bytes may be read into (0 when a whole
- * frame is buffered and not yet taken with frame_reader_next()). */
+/* Returns where up to *ret_room bytes may be read into; 0 only when the
+ * buffer holds a largest frame not yet taken with frame_reader_next().
+ * Like frame_reader_next(), it invalidates the payload handed out last. */
 uint8_t *frame_reader_space(struct frame_reader *r, size_t *ret_room);
 void frame_reader_commit(struct frame_reader *r, size_t n);
 /* Like proto_frame_parse; the payload stays valid until the next call. */
