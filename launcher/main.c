@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "message.h"
 
 struct verb {
 	const char *name;
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
 {
 	/* A peer that goes away must show up as EPIPE where we write, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
+	message_init();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_LAUNCHER;

@@ -1,0 +1,321 @@
+#include "control.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "console.h"
+#include "fatal.h"
+#include "message.h"
+#include "protocol.h"
+#include "reply.h"
+#include "uptime.h"
+#include "util.h"
+#include "vsock.h"
+
+/* Replies are small; this holds dozens. A host that sends requests
+ * without reading the replies finds the agent stops reading too. */
+#define CONN_OUT_CAP (16u * 1024)
+#define READS_PER_EVENT 16
+#define ACCEPTS_PER_EVENT 16
+/* After the shutdown reply: how long the host gets to close its end,
+ * so the reply is on its way out of the guest before the power goes. */
+#define SHUTDOWN_GRACE_MS 200
+
+struct control_server {
+	struct watch listener;
+	struct loop *loop;
+	unsigned n_conns;
+};
+
+struct control_conn {
+	struct watch w;
+	struct control_server *srv;
+	struct frame_reader in;
+	uint8_t *out;
+	size_t out_len;
+	uint32_t events;
+	bool eof;	/* the host closed its write side */
+	bool backlog;	/* frames wait for room in out */
+	bool power_off; /* shutdown: power off once out is flushed */
+};
+
+static noreturn void conn_power_off(struct control_conn *c);
+
+static void conn_free(struct control_conn *c)
+{
+	/* However a connection that asked for shutdown ends, the VM goes. */
+	if (c->power_off)
+		conn_power_off(c);
+	console_debug("control: connection %d closed", c->w.fd);
+	loop_remove(c->srv->loop, &c->w);
+	close(c->w.fd);
+	frame_reader_free(&c->in);
+	free(c->out);
+	c->srv->n_conns--;
+	free(c);
+}
+
+static int conn_queue(struct control_conn *c, enum agent_op op, const struct agent_reply *reply)
+{
+	int n = reply_encode(op, reply, c->out + c->out_len);
+
+	if (n < 0) {
+		console_log("control: cannot encode a %s reply: %s", agent_op_name(op),
+			    strerror(-n));
+		return n;
+	}
+	c->out_len += (size_t)n;
+	return 0;
+}
+
+static int handle_request(struct control_conn *c, const uint8_t *payload, uint32_t len)
+{
+	struct agent_request req = {0};
+	struct agent_reply reply = {0};
+	struct error e = {0};
+
+	if (agent_request_parse((const char *)payload, len, &req, &e) < 0) {
+		console_debug("control: bad request: %s", e.msg);
+		if (!req.id_valid)
+			return -EBADMSG;
+		reply_set_error(&reply, req.id, e.code, e.msg);
+		return conn_queue(c, AGENT_OP_PING, &reply);
+	}
+	console_debug("control: %s request %llu", agent_op_name(req.op),
+		      (unsigned long long)req.id);
+	reply.id = req.id;
+	switch (req.op) {
+	case AGENT_OP_PING:
+		snprintf(reply.u.ping.version, sizeof(reply.u.ping.version), "%s",
+			 LAUNCHER_VERSION);
+		reply.u.ping.uptime_ms = uptime_ms();
+		break;
+	case AGENT_OP_SHUTDOWN:
+		console_debug("control: shutdown requested");
+		c->power_off = true;
+		break;
+	case AGENT_OP_DIAG:
+		reply_set_error(&reply, req.id, EOPNOTSUPP,
+				"diag runs on a stream connection (vsock port 1025)");
+		break;
+	default:
+		reply_set_error(&reply, req.id, EOPNOTSUPP, "op not supported on the control port");
+		break;
+	}
+	return conn_queue(c, req.op, &reply);
+}
+
+/* Handles the complete frames buffered. Returns 1 when all are handled,
+ * 0 when handling must wait (no room for a reply, or powering off), or
+ * -errno when the connection must close. */
+static int conn_process(struct control_conn *c)
+{
+	while (!c->power_off) {
+		const uint8_t *payload;
+		uint32_t len;
+		int r;
+
+		if (c->out_len + REPLY_FRAME_MAX > CONN_OUT_CAP) {
+			c->backlog = true;
+			return 0;
+		}
+		r = frame_reader_next(&c->in, &payload, &len);
+		if (r == 0) {
+			c->backlog = false;
+			return 1;
+		}
+		if (r < 0) {
+			console_debug("control: bad frame: %s", strerror(-r));
+			return r;
+		}
+		r = handle_request(c, payload, len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int conn_read(struct control_conn *c)
+{
+	for (unsigned i = 0; i < READS_PER_EVENT; i++) {
+		size_t room;
+		uint8_t *p;
+		ssize_t n;
+		int r = conn_process(c);
+
+		if (r <= 0 || c->eof)
+			return r;
+		p = frame_reader_space(&c->in, &room);
+		n = read(c->w.fd, p, room);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			console_debug("control: read: %m");
+			return -errno;
+		}
+		if (n == 0) {
+			/* A partial frame left in the reader is dropped. */
+			c->eof = true;
+			return 0;
+		}
+		frame_reader_commit(&c->in, (size_t)n);
+	}
+	/* More may be waiting: the level-triggered loop comes back. */
+	return conn_process(c) < 0 ? -EBADMSG : 0;
+}
+
+static int conn_flush(struct control_conn *c)
+{
+	size_t done = 0;
+
+	while (done < c->out_len) {
+		ssize_t n = send(c->w.fd, c->out + done, c->out_len - done, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			console_debug("control: write: %m");
+			return -errno;
+		}
+		done += (size_t)n;
+	}
+	memmove(c->out, c->out + done, c->out_len - done);
+	c->out_len -= done;
+	return 0;
+}
+
+/* The reply is in the socket; give the guest's vsock transport (and the
+ * host) a moment to carry it out before the VM goes away. */
+static noreturn void conn_power_off(struct control_conn *c)
+{
+	struct pollfd p = {.fd = c->w.fd, .events = POLLIN};
+	uint64_t deadline = now_ns() + SHUTDOWN_GRACE_MS * 1000000ull;
+	char buf[256];
+
+	shutdown(c->w.fd, SHUT_WR);
+	for (;;) {
+		uint64_t now = now_ns();
+		if (now >= deadline || poll(&p, 1, (int)((deadline - now) / 1000000u) + 1) <= 0)
+			break;
+		ssize_t n = read(c->w.fd, buf, sizeof(buf));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+	}
+	console_debug("control: powering off");
+	agent_power_off();
+}
+
+static void conn_update(struct control_conn *c)
+{
+	uint32_t want = 0;
+	struct error e = {0};
+
+	if (c->out_len == 0 && c->power_off)
+		conn_power_off(c);
+	if (c->out_len == 0 && c->eof && !c->backlog) {
+		conn_free(c);
+		return;
+	}
+	if (!c->eof && !c->backlog && !c->power_off)
+		want |= EPOLLIN;
+	/* A backlog with an empty buffer resumes on the next writable event. */
+	if (c->out_len || c->backlog)
+		want |= EPOLLOUT;
+	if (want != c->events) {
+		if (loop_modify(c->srv->loop, &c->w, want, &e) < 0) {
+			console_log("control: %s", e.msg);
+			conn_free(c);
+			return;
+		}
+		c->events = want;
+	}
+}
+
+static void on_conn_event(struct watch *w, uint32_t events)
+{
+	struct control_conn *c = watch_owner(w, struct control_conn, w);
+
+	if (conn_read(c) < 0 || conn_flush(c) < 0) {
+		conn_free(c);
+		return;
+	}
+	if ((events & EPOLLERR) || ((events & EPOLLHUP) && c->out_len)) {
+		/* Nobody left to read the replies. */
+		conn_free(c);
+		return;
+	}
+	conn_update(c);
+}
+
+static void conn_new(struct control_server *srv, int fd)
+{
+	struct control_conn *c = xcalloc(1, sizeof(*c));
+	struct error e = {0};
+
+	c->w.fd = fd;
+	c->w.fn = on_conn_event;
+	c->srv = srv;
+	c->out = xmalloc(CONN_OUT_CAP);
+	c->events = EPOLLIN;
+	frame_reader_init(&c->in);
+	srv->n_conns++;
+	if (loop_add(srv->loop, &c->w, c->events, &e) < 0) {
+		console_log("control: %s", e.msg);
+		/* conn_free removes from the loop, harmless when not added. */
+		conn_free(c);
+		return;
+	}
+	console_debug("control: connection %d open (%u in all)", fd, srv->n_conns);
+}
+
+static void on_accept(struct watch *w, uint32_t events)
+{
+	struct control_server *srv = watch_owner(w, struct control_server, listener);
+
+	for (unsigned i = 0; i < ACCEPTS_PER_EVENT; i++) {
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				console_log("control: accept: %m");
+			return;
+		}
+		if (srv->n_conns >= CONTROL_CONN_MAX) {
+			console_log("control: %u connections open already; refusing one",
+				    srv->n_conns);
+			close(fd);
+			continue;
+		}
+		conn_new(srv, fd);
+	}
+}
+
+int control_server_start(struct loop *loop, struct error *e)
+{
+	struct control_server *srv;
+	int fd = vsock_listen(AGENT_CONTROL_PORT, e);
+
+	if (fd < 0)
+		return fd;
+	/* Lives as long as the agent. */
+	srv = xcalloc(1, sizeof(*srv));
+	srv->listener.fd = fd;
+	srv->listener.fn = on_accept;
+	srv->loop = loop;
+	if (loop_add(loop, &srv->listener, EPOLLIN, e) < 0) {
+		close(fd);
+		free(srv);
+		return -e->code;
+	}
+	return 0;
+}

@@ -1,0 +1,59 @@
+#include "loop.h"
+
+#include <errno.h>
+#include <sys/epoll.h>
+
+#define LOOP_BATCH 32
+
+int loop_init(struct loop *l, struct error *e)
+{
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0)
+		return error_errno(e, errno, "epoll_create1");
+	return 0;
+}
+
+static int ctl(struct loop *l, int op, struct watch *w, uint32_t events, struct error *e)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = w};
+
+	if (epoll_ctl(l->epfd, op, w->fd, &ev) < 0)
+		return error_errno(e, errno, "epoll_ctl on fd %d", w->fd);
+	return 0;
+}
+
+int loop_add(struct loop *l, struct watch *w, uint32_t events, struct error *e)
+{
+	return ctl(l, EPOLL_CTL_ADD, w, events, e);
+}
+
+int loop_modify(struct loop *l, struct watch *w, uint32_t events, struct error *e)
+{
+	return ctl(l, EPOLL_CTL_MOD, w, events, e);
+}
+
+void loop_remove(struct loop *l, struct watch *w)
+{
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+int loop_run(struct loop *l, struct error *e)
+{
+	struct epoll_event evs[LOOP_BATCH];
+
+	for (;;) {
+		int n = epoll_wait(l->epfd, evs, LOOP_BATCH, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return error_errno(e, errno, "epoll_wait");
+		}
+		/* A handler frees only its own watch, and an fd appears once
+		 * per batch, so later entries stay valid. */
+		for (int i = 0; i < n; i++) {
+			struct watch *w = evs[i].data.ptr;
+			w->fn(w, evs[i].events);
+		}
+	}
+}

@@ -1,0 +1,11 @@
+#include "uptime.h"
+
+#include <time.h>
+
+uint64_t uptime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
