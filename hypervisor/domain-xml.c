@@ -1,6 +1,7 @@
 #include "domain-xml.h"
 
 #include <errno.h>
+#include <libxml/xmlstring.h>
 #include <libxml/xmlwriter.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 /* The vhost-user-vsock device sits on the root bus at a fixed slot: left to
  * itself it takes slot 1 and collides with libvirt's own pcie-root-port. */
 #define VHOST_VSOCK_PCI_ADDR "0x10"
+#define RNG_PCI_SLOT "0x11"
+#define NATIVE_VSOCK_PCI_SLOT "0x12"
 
 /* The writer's calls return < 0 on failure; count failures and check once. */
 struct w {
@@ -101,6 +104,19 @@ static void write_features(struct w *w, const struct domain_spec *s)
 	end(w);
 }
 
+/* Devices sit on the root bus at fixed slots: left to libvirt they each get
+ * a pcie-root-port, more for the guest to enumerate at boot. */
+static void write_root_bus_address(struct w *w, const char *slot)
+{
+	start(w, "address");
+	attr(w, "type", "pci");
+	attr(w, "domain", "0x0000");
+	attr(w, "bus", "0x00");
+	attr(w, "slot", slot);
+	attr(w, "function", "0x0");
+	end(w);
+}
+
 static void write_devices(struct w *w, const struct domain_spec *s)
 {
 	char cid[16];
@@ -120,6 +136,16 @@ static void write_devices(struct w *w, const struct domain_spec *s)
 	empty_elem(w, "target", "port", "0");
 	end(w);
 	empty_elem(w, "memballoon", "model", "none");
+	/* Without an entropy source the guest's first getrandom() waits about a
+	 * second under TCG; container workloads would too. */
+	start(w, "rng");
+	attr(w, "model", "virtio");
+	start(w, "backend");
+	attr(w, "model", "random");
+	check(w, xmlTextWriterWriteString(w->x, BAD_CAST "/dev/urandom"));
+	end(w);
+	write_root_bus_address(w, RNG_PCI_SLOT);
+	end(w);
 	if (s->vsock == HV_VSOCK_NATIVE) {
 		start(w, "vsock");
 		attr(w, "model", "virtio");
@@ -132,6 +158,7 @@ static void write_devices(struct w *w, const struct domain_spec *s)
 			attr(w, "auto", "yes");
 		}
 		end(w);
+		write_root_bus_address(w, NATIVE_VSOCK_PCI_SLOT);
 		end(w);
 	}
 	end(w);
@@ -190,9 +217,14 @@ static int validate(const struct domain_spec *s, struct error *e)
 	const char *fields[] = {s->name,    s->firmware,    s->kernel,	     s->initrd,
 				s->cmdline, s->console_log, s->vhost_socket, s->dac_label};
 
-	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++)
+	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
 		if (has_control(fields[i]))
 			return error_set(e, EINVAL, "domain spec has a control character in a field");
+		if (fields[i] && !xmlCheckUTF8(BAD_CAST fields[i]))
+			return error_set(e, EINVAL, "domain spec has a field that is not UTF-8");
+	}
+	if (s->name && !s->name[0])
+		return error_set(e, EINVAL, "domain spec has an empty name");
 	if (!s->name || !s->firmware || !s->kernel || !s->initrd || !s->cmdline ||
 	    !s->console_log)
 		return error_set(e, EINVAL, "domain spec is missing a required field");

@@ -64,10 +64,14 @@ int boot_shutdown(struct booted *b, uint64_t next_id, struct error *e)
 	int r;
 
 	r = agent_call(b->control_fd, &req, &reply, AGENT_CALL_TIMEOUT_MS, e);
-	if (r < 0)
+	if (r < 0) {
 		boot_explain(b, e);
-	else
+	} else {
+		/* The agent powers off as soon as it sees us close. */
+		close(b->control_fd);
+		b->control_fd = -1;
 		r = hv_vm_wait_gone(b->vm, SHUTDOWN_TIMEOUT_MS, e);
+	}
 	boot_destroy(b);
 	return r;
 }
