@@ -534,7 +534,7 @@ int hv_vm_check_alive(struct hv_vm *vm, struct error *e)
 	/* A backend that exited cleanly saw QEMU go: give libvirt a moment to
 	 * notice too, so the report names the cause, not the consequence. */
 	if (backend_gone && WIFEXITED(vm->backend_status) && WEXITSTATUS(vm->backend_status) == 0)
-		for (int i = 0; i < 100 && domain_running(vm); i++)
+		for (int i = 0; i < 300 && domain_running(vm); i++)
 			nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000}, NULL);
 	if (!domain_running(vm)) {
 		log_tail(vm->console_log, tail, sizeof(tail));
@@ -550,6 +550,18 @@ int hv_vm_check_alive(struct hv_vm *vm, struct error *e)
 		return error_set(e, EPIPE, "the vsock backend of VM %s %s%s%s", vm->name, what,
 				 *tail ? "; its last message: " : "", tail);
 	}
+	return 0;
+}
+
+int hv_vm_explain_failure(struct hv_vm *vm, int timeout_ms, struct error *e)
+{
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+
+	do {
+		if (hv_vm_check_alive(vm, e) < 0)
+			return -e->code;
+		nanosleep(&(struct timespec){.tv_nsec = 20 * 1000000}, NULL);
+	} while (now_ns() < deadline);
 	return 0;
 }
 

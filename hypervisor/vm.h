@@ -74,6 +74,11 @@ int hv_vm_connect_wait(struct hv_vm *vm, uint32_t port, int timeout_ms, struct e
  * Returns 0 when everything still looks alive, else -errno with e filled. */
 int hv_vm_check_alive(struct hv_vm *vm, struct error *e);
 
+/* After a connection to the guest failed: the cause (QEMU or the backend
+ * gone) may take a moment to show, so keep looking for up to timeout_ms.
+ * Returns -errno with e filled when a cause was found, else 0. */
+int hv_vm_explain_failure(struct hv_vm *vm, int timeout_ms, struct error *e);
+
 /* Waits until the domain has gone away by itself (after a guest power-off). */
 int hv_vm_wait_gone(struct hv_vm *vm, int timeout_ms, struct error *e);
 

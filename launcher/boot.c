@@ -11,6 +11,8 @@
 #include "util.h"
 
 #define SHUTDOWN_TIMEOUT_MS 20000
+/* libvirt takes over a second to notice that QEMU died. */
+#define EXPLAIN_TIMEOUT_MS 3000
 
 int boot_vm(const struct boot_opts *opts, struct booted *ret, struct error *e)
 {
@@ -44,7 +46,7 @@ void boot_explain(struct booted *b, struct error *e)
 {
 	struct error why = {0};
 
-	if (b->vm && hv_vm_check_alive(b->vm, &why) < 0)
+	if (b->vm && hv_vm_explain_failure(b->vm, EXPLAIN_TIMEOUT_MS, &why) < 0)
 		*e = why;
 }
 
