@@ -122,6 +122,24 @@ int diag_source(int fd, const struct diag_args *a, struct error *e)
 	}
 }
 
+/* The pipe writer sends one buffer of the pattern over and over: the ceiling
+ * measures moving bytes, with the reader doing what the sink does (CRC-32). */
+static int write_repeated(int fd, uint64_t seed, uint64_t bytes, size_t chunk)
+{
+	_cleanup_free_ uint8_t *buf = xmalloc(chunk);
+
+	diag_pattern_fill(seed, 0, buf, chunk);
+	for (uint64_t off = 0; off < bytes;) {
+		size_t n = bytes - off < chunk ? (size_t)(bytes - off) : chunk;
+		int r = write_full(fd, buf, n);
+
+		if (r < 0)
+			return r;
+		off += n;
+	}
+	return 0;
+}
+
 static int wait_child(pid_t pid, int *ret_status)
 {
 	while (waitpid(pid, ret_status, 0) < 0) {
@@ -149,7 +167,7 @@ int diag_pipe(const struct diag_args *a, struct diag_result *ret, struct error *
 		return error_errno(e, errno, "pipe: fork");
 	if (pid == 0) {
 		close(rd);
-		_exit(write_pattern(wr, a->seed, a->bytes, DIAG_PIPE_CHUNK, 0) < 0 ? 1 : 0);
+		_exit(write_repeated(wr, a->seed, a->bytes, DIAG_PIPE_CHUNK) < 0 ? 1 : 0);
 	}
 	close(TAKE_FD(wr));
 	r = read_to_eof(rd, buf, DIAG_PIPE_CHUNK, 0, ret);

@@ -11,9 +11,12 @@ launcher=$build/launcher/launcher
 backend=$build/hypervisor/vsock-backend/launcher-vsock
 kernel=$build/guest-image/vmlinux
 initrd=$build/guest-image/initramfs.cpio
-# The kernel command line launcher uses (hypervisor/vm.c).
-cmdline=$(grep -A3 '#define KERNEL_CMDLINE' "$(dirname "$0")/../hypervisor/vm.c" |
-          grep -o '"[^"]*"' | tr -d '"' | tr -d '\n')
+# The exact kernel command line launcher uses: from the QEMU command line
+# libvirt logged for a first launcher run.
+vm=$("$launcher" check | sed -n 's/^vm: *\(launcher-[0-9a-f]*\).*/\1/p')
+cmdline=$(sed -n "s/^-append '\(.*\)' \\\\\$/\1/p" "/var/log/libvirt/qemu/$vm.log" | tail -n 1)
+[ -n "$cmdline" ] || { echo "boot.sh: no kernel command line in /var/log/libvirt/qemu/$vm.log" >&2; exit 1; }
+echo "kernel command line: $cmdline"
 
 tmp=$(mktemp -d /tmp/launcher-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -28,12 +31,13 @@ bare_once() {
     2>>"$tmp/backend.log" &
   bpid=$!
   while [ ! -S "$tmp/vhost.sock" ]; do sleep 0.001; done
-  qemu-system-x86_64 -name bench -machine q35,accel=tcg,memory-backend=mem0 -cpu max \
+  qemu-system-x86_64 -name bench -machine q35,memory-backend=mem0 -cpu max \
     -accel tcg,tb-size=32 -m 256M -object memory-backend-memfd,id=mem0,size=256M,share=on \
     -smp 1 -bios /usr/share/qemu/qboot.rom -kernel "$kernel" -initrd "$initrd" \
     -append "$cmdline" -nographic -nodefaults -no-user-config -serial "file:$tmp/console.log" \
     -no-reboot -chardev "socket,id=vsock0,path=$tmp/vhost.sock" \
-    -device vhost-user-vsock-pci,chardev=vsock0,bus=pcie.0,addr=0x10 &
+    -device vhost-user-vsock-pci,chardev=vsock0,bus=pcie.0,addr=0x10 \
+    -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0,bus=pcie.0,addr=0x11 &
   qpid=$!
   "$launcher" diag wait-uds "$tmp/vsock.sock" >/dev/null
   t1=$(ms_now)

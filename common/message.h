@@ -32,7 +32,8 @@ const char *agent_op_name(enum agent_op op);
  *  source: the agent writes `bytes` of the diag pattern for `seed`
  *          (pausing likewise), then half-closes;
  *  pipe:   the agent copies `bytes` through a pipe between two of its own
- *          processes, the in-guest ceiling for stream throughput. */
+ *          processes (one buffer written over and over, CRC-32 on the
+ *          reading side as in sink): the in-guest ceiling for a sink. */
 enum diag_mode {
 	DIAG_SINK,
 	DIAG_SOURCE,

@@ -32,6 +32,10 @@
 	"console=ttyS0 quiet panic=-1 reboot=k tsc=reliable no_timer_check "                      \
 	"rcupdate.rcu_expedited=1 i8042.direct=1 i8042.dumbkbd=1 i8042.nopnp=1 i8042.noaux=1 "    \
 	"noreplace-smp cryptomgr.notests pci=lastbus=0"
+/* TCG has no TSC-deadline timer, so the guest would spend ~140 ms of its
+ * boot calibrating the local APIC timer against the PIT; it ticks from the
+ * HPET instead. KVM offers TSC deadline and needs no calibration. */
+#define KERNEL_CMDLINE_TCG "noapictimer"
 
 struct hv_vm {
 	char name[64];
@@ -415,9 +419,11 @@ static int define_domain(struct hv_vm *vm, const struct hv_host *host,
 			 const struct hv_vm_opts *opts, const struct guest_files *files,
 			 const char *dac_label, struct error *e)
 {
-	_cleanup_free_ char *cmdline = xasprintf("%s%s%s", KERNEL_CMDLINE,
-						 opts->extra_cmdline ? " " : "",
-						 opts->extra_cmdline ? opts->extra_cmdline : "");
+	_cleanup_free_ char *cmdline =
+		xasprintf("%s%s%s%s%s", KERNEL_CMDLINE,
+			  host->accel.accel == HV_ACCEL_TCG ? " " : "",
+			  host->accel.accel == HV_ACCEL_TCG ? KERNEL_CMDLINE_TCG : "",
+			  opts->extra_cmdline ? " " : "", opts->extra_cmdline ? opts->extra_cmdline : "");
 	_cleanup_free_ char *xml = NULL;
 	struct domain_spec spec = {
 		.name = vm->name,

@@ -1,6 +1,5 @@
 #include "vhost-user.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "event.h"
 #include "list.h"
 #include "log.h"
@@ -114,34 +114,6 @@ static __attribute__((format(printf, 3, 4))) int fail(struct vu_dev *dev, int co
 	vsnprintf(dev->error, sizeof(dev->error), fmt, ap);
 	va_end(ap);
 	return -code;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le32toh(v);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le64toh(v);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	v = htole64(v);
-	memcpy(p, &v, sizeof(v));
 }
 
 /* Takes fd i of the message, so that it is not closed after handling. */
