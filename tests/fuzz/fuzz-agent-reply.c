@@ -89,6 +89,7 @@ static void parse_payload(const uint8_t *payload, uint32_t len)
 		if (r < 0) {
 			FUZZ_CHECK(e.code > 0 && r == -e.code);
 			FUZZ_CHECK(e.msg[0] != '\0');
+			FUZZ_CHECK(fuzz_text_printable(e.msg));
 			FUZZ_CHECK(memchr(e.msg, '\0', sizeof(e.msg)));
 			continue;
 		}

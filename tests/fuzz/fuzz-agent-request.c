@@ -56,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r < 0) {
 		FUZZ_CHECK(e.code > 0 && r == -e.code);
 		FUZZ_CHECK(e.msg[0] != '\0');
+		FUZZ_CHECK(fuzz_text_printable(e.msg));
 		FUZZ_CHECK(memchr(e.msg, '\0', sizeof(e.msg)));
 	} else {
 		FUZZ_CHECK(r == 0);

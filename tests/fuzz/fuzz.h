@@ -18,3 +18,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			abort();                                                                   \
 		}                                                                                  \
 	} while (0)
+
+/* Error messages reach a terminal: whatever the input, they hold printable
+ * ASCII only (no escape sequences from a hostile peer). */
+static inline int fuzz_text_printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
