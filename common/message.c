@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include "cleanup.h"
+#include "message-internal.h"
 
 /* jansson's json_auto_t drops the reference at the end of the scope. */
 
@@ -15,6 +16,12 @@ static const char *const op_names[AGENT_OP__MAX] = {
 	[AGENT_OP_PING] = "ping",
 	[AGENT_OP_SHUTDOWN] = "shutdown",
 	[AGENT_OP_DIAG] = "diag",
+	[AGENT_OP_CREATE] = "create",
+	[AGENT_OP_ATTACH] = "attach",
+	[AGENT_OP_START] = "start",
+	[AGENT_OP_SIGNAL] = "signal",
+	[AGENT_OP_RESIZE] = "resize",
+	[AGENT_OP_WAIT] = "wait",
 };
 
 static const char *const diag_mode_names[] = {
@@ -41,7 +48,7 @@ const char *agent_op_name(enum agent_op op)
 	return (unsigned)op < AGENT_OP__MAX ? op_names[op] : "unknown";
 }
 
-static int lookup_name(const char *const *names, size_t n, const char *s)
+int msg_lookup_name(const char *const *names, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)
 		if (names[i] && strcmp(names[i], s) == 0)
@@ -78,7 +85,7 @@ static json_t *load_object(const char *payload, size_t len, struct error *e)
 	return root;
 }
 
-static int get_uint(json_t *obj, const char *key, bool required, uint64_t max, uint64_t *ret,
+int msg_get_uint(json_t *obj, const char *key, bool required, uint64_t max, uint64_t *ret,
 		    struct error *e)
 {
 	json_t *v = json_object_get(obj, key);
@@ -155,11 +162,20 @@ char *agent_request_format(const struct agent_request *req, size_t *ret_len)
 	json_auto_t *root = json_pack("{sIss}", "id", (json_int_t)req->id, "op",
 						agent_op_name(req->op));
 
+	json_t *args = NULL;
+
 	if (!root)
 		return NULL;
-	if (req->op == AGENT_OP_DIAG) {
+	if (req->op >= AGENT_OP_CREATE) {
+		args = msg_format_process_request(req);
+		if (!args || json_object_update(root, args) < 0) {
+			json_decref(args);
+			return NULL;
+		}
+		json_decref(args);
+	} else if (req->op == AGENT_OP_DIAG) {
 		const struct diag_args *d = &req->u.diag;
-		json_t *args = json_pack("{sssIsIsIsI}", "mode", diag_mode_names[d->mode], "bytes",
+		args = json_pack("{sssIsIsIsI}", "mode", diag_mode_names[d->mode], "bytes",
 					 (json_int_t)d->bytes, "chunk", (json_int_t)d->chunk,
 					 "delay_us", (json_int_t)d->delay_us, "seed",
 					 (json_int_t)(d->seed & INT64_MAX));
@@ -180,21 +196,21 @@ static int parse_diag_args(json_t *root, struct diag_args *d, struct error *e)
 
 	if (!json_is_string(mode))
 		return error_set(e, EBADMSG, "diag: \"mode\" must be a string");
-	m = lookup_name(diag_mode_names, sizeof(diag_mode_names) / sizeof(*diag_mode_names),
+	m = msg_lookup_name(diag_mode_names, sizeof(diag_mode_names) / sizeof(*diag_mode_names),
 			json_string_value(mode));
 	if (m < 0)
 		return error_set(e, EINVAL, "diag: unknown mode");
 	d->mode = (enum diag_mode)m;
-	if (get_uint(root, "bytes", true, DIAG_BYTES_MAX, &d->bytes, e) < 0)
+	if (msg_get_uint(root, "bytes", true, DIAG_BYTES_MAX, &d->bytes, e) < 0)
 		return -EBADMSG;
-	if (get_uint(root, "chunk", false, DIAG_CHUNK_MAX, &v, e) < 0)
+	if (msg_get_uint(root, "chunk", false, DIAG_CHUNK_MAX, &v, e) < 0)
 		return -EBADMSG;
 	d->chunk = (uint32_t)v;
 	v = 0;
-	if (get_uint(root, "delay_us", false, DIAG_DELAY_MAX, &v, e) < 0)
+	if (msg_get_uint(root, "delay_us", false, DIAG_DELAY_MAX, &v, e) < 0)
 		return -EBADMSG;
 	d->delay_us = (uint32_t)v;
-	return get_uint(root, "seed", false, INT64_MAX, &d->seed, e);
+	return msg_get_uint(root, "seed", false, INT64_MAX, &d->seed, e);
 }
 
 int agent_request_parse(const char *payload, size_t len, struct agent_request *ret,
@@ -207,18 +223,22 @@ int agent_request_parse(const char *payload, size_t len, struct agent_request *r
 	if (!root)
 		return -EBADMSG;
 	memset(ret, 0, sizeof(*ret));
-	if (get_uint(root, "id", true, MSG_ID_MAX, &ret->id, e) < 0)
+	if (msg_get_uint(root, "id", true, MSG_ID_MAX, &ret->id, e) < 0)
 		return -EBADMSG;
 	ret->id_valid = true;
 	op = json_object_get(root, "op");
 	if (!json_is_string(op))
 		return error_set(e, EBADMSG, "\"op\" must be a string");
-	i = lookup_name(op_names, AGENT_OP__MAX, json_string_value(op));
+	i = msg_lookup_name(op_names, AGENT_OP__MAX, json_string_value(op));
 	if (i < 0)
 		return error_set(e, EOPNOTSUPP, "unknown op");
 	ret->op = (enum agent_op)i;
 	if (ret->op == AGENT_OP_DIAG)
 		return parse_diag_args(root, &ret->u.diag, e);
+	if (ret->op >= AGENT_OP_CREATE && msg_parse_process_request(root, ret, e) < 0) {
+		agent_request_free(ret);
+		return -e->code;
+	}
 	return 0;
 }
 
@@ -233,7 +253,7 @@ static json_t *format_result(enum agent_op op, const struct agent_reply *reply)
 				 (json_int_t)reply->u.diag.crc32, "elapsed_ns",
 				 (json_int_t)reply->u.diag.elapsed_ns);
 	default:
-		return json_object();
+		return msg_format_process_result(op, reply);
 	}
 }
 
@@ -266,15 +286,15 @@ static int parse_result(enum agent_op op, json_t *result, struct agent_reply *re
 		if (get_text(result, "version", ret->u.ping.version, sizeof(ret->u.ping.version),
 			     e) < 0)
 			return -EBADMSG;
-		return get_uint(result, "uptime_ms", true, INT64_MAX, &ret->u.ping.uptime_ms, e);
+		return msg_get_uint(result, "uptime_ms", true, INT64_MAX, &ret->u.ping.uptime_ms, e);
 	case AGENT_OP_DIAG:
-		if (get_uint(result, "bytes", true, DIAG_BYTES_MAX, &ret->u.diag.bytes, e) < 0 ||
-		    get_uint(result, "crc32", true, UINT32_MAX, &v, e) < 0)
+		if (msg_get_uint(result, "bytes", true, DIAG_BYTES_MAX, &ret->u.diag.bytes, e) < 0 ||
+		    msg_get_uint(result, "crc32", true, UINT32_MAX, &v, e) < 0)
 			return -EBADMSG;
 		ret->u.diag.crc32 = (uint32_t)v;
-		return get_uint(result, "elapsed_ns", true, INT64_MAX, &ret->u.diag.elapsed_ns, e);
+		return msg_get_uint(result, "elapsed_ns", true, INT64_MAX, &ret->u.diag.elapsed_ns, e);
 	default:
-		return 0;
+		return msg_parse_process_result(op, result, ret, e);
 	}
 }
 
@@ -288,7 +308,7 @@ int agent_reply_parse(const char *payload, size_t len, enum agent_op op, struct 
 	if (!root)
 		return -EBADMSG;
 	memset(ret, 0, sizeof(*ret));
-	if (get_uint(root, "id", true, MSG_ID_MAX, &ret->id, e) < 0)
+	if (msg_get_uint(root, "id", true, MSG_ID_MAX, &ret->id, e) < 0)
 		return -EBADMSG;
 	result = json_object_get(root, "result");
 	err = json_object_get(root, "error");
@@ -297,7 +317,7 @@ int agent_reply_parse(const char *payload, size_t len, enum agent_op op, struct 
 	if (err) {
 		if (!json_is_object(err))
 			return error_set(e, EBADMSG, "\"error\" is not an object");
-		if (get_uint(err, "code", true, 4095, &code, e) < 0 ||
+		if (msg_get_uint(err, "code", true, 4095, &code, e) < 0 ||
 		    get_text(err, "message", ret->error.message, sizeof(ret->error.message), e) < 0)
 			return error_prefix(e, "error reply");
 		ret->failed = true;
@@ -309,6 +329,15 @@ int agent_reply_parse(const char *payload, size_t len, enum agent_op op, struct 
 	if (parse_result(op, result, ret, e) < 0)
 		return error_prefix(e, "%s reply", agent_op_name(op));
 	return 0;
+}
+
+int agent_reply_peek_id(const char *payload, size_t len, uint64_t *ret_id, struct error *e)
+{
+	json_auto_t *root = load_object(payload, len, e);
+
+	if (!root)
+		return -EBADMSG;
+	return msg_get_uint(root, "id", true, MSG_ID_MAX, ret_id, e);
 }
 
 /* splitmix64: a fast, well-mixed sequence; any byte of the stream can be

@@ -21,6 +21,12 @@ enum agent_op {
 	AGENT_OP_PING,
 	AGENT_OP_SHUTDOWN,
 	AGENT_OP_DIAG,
+	AGENT_OP_CREATE, /* control: set up a container process, not yet running */
+	AGENT_OP_ATTACH, /* stream port: bind this connection to a process's stdio */
+	AGENT_OP_START,	 /* control: exec the created process */
+	AGENT_OP_SIGNAL, /* control: send it a signal */
+	AGENT_OP_RESIZE, /* control: set its terminal size */
+	AGENT_OP_WAIT,	 /* control: answered when it has exited */
 	AGENT_OP__MAX,
 };
 
@@ -52,14 +58,72 @@ struct diag_args {
 	uint64_t seed;
 };
 
+/* Bounds of a process description (the host builds it from the user's
+ * command line and the image; the agent rejects anything past these). */
+#define MSG_ARGS_MAX 4096
+#define MSG_ENV_MAX 4096
+#define MSG_STRING_MAX (128u * 1024)
+#define MSG_PATH_MAX 4096
+#define MSG_HOSTNAME_MAX 64
+#define MSG_TAG_MAX 32
+#define MSG_PROCESS_MAX 1024
+
+/* A process to run in the container: args[0] is looked up in PATH of env
+ * when it has no slash. Strings are malloc'd; free with process_spec_free. */
+struct process_spec {
+	char **args; /* nargs entries, NULL-terminated */
+	size_t nargs;
+	char **env; /* "KEY=VALUE", nenv entries, NULL-terminated */
+	size_t nenv;
+	char *cwd; /* absolute */
+	uint32_t uid;
+	uint32_t gid;
+	bool terminal; /* a pty for stdin/stdout/stderr, one "pty" stream */
+	bool stdin;    /* a stdin stream will be attached; else stdin is /dev/null */
+	uint16_t rows, cols;
+};
+
+void process_spec_free(struct process_spec *p);
+
+struct create_args {
+	uint32_t process;		/* the host's number for it, 1..MSG_PROCESS_MAX */
+	char rootfs_tag[MSG_TAG_MAX];	/* 9p mount tag of the root filesystem */
+	char hostname[MSG_HOSTNAME_MAX]; /* "" : the agent's default */
+	struct process_spec spec;
+};
+
+enum stream_kind {
+	STREAM_STDIN,
+	STREAM_STDOUT,
+	STREAM_STDERR,
+	STREAM_PTY,
+};
+
+struct attach_args {
+	uint32_t process;
+	enum stream_kind stream;
+};
+
+struct process_args {
+	uint32_t process;
+	int signal;	       /* signal */
+	uint16_t rows, cols; /* resize */
+};
+
 struct agent_request {
 	bool id_valid; /* set by agent_request_parse as soon as "id" parsed, even on failure */
 	uint64_t id;
 	enum agent_op op;
 	union {
 		struct diag_args diag;
+		struct create_args create;
+		struct attach_args attach;
+		struct process_args process; /* start, signal, resize, wait */
 	} u;
 };
+
+/* Frees what a parsed or filled request owns (create's strings). */
+void agent_request_free(struct agent_request *req);
 
 struct ping_result {
 	char version[MSG_VERSION_MAX];
@@ -72,6 +136,16 @@ struct diag_result {
 	uint64_t elapsed_ns;
 };
 
+struct start_result {
+	uint32_t pid; /* in the agent's PID namespace */
+};
+
+/* How the process ended: exactly one of the two is meaningful. */
+struct wait_result {
+	int exit_code; /* 0..255 when it exited */
+	int signal;    /* 1..64 when a signal killed it, else 0 */
+};
+
 struct agent_reply {
 	uint64_t id;
 	bool failed;
@@ -82,6 +156,8 @@ struct agent_reply {
 	union {
 		struct ping_result ping;
 		struct diag_result diag;
+		struct start_result start;
+		struct wait_result wait;
 	} u;
 };
 
@@ -100,6 +176,10 @@ int agent_request_parse(const char *payload, size_t len, struct agent_request *r
 			struct error *e);
 int agent_reply_parse(const char *payload, size_t len, enum agent_op op, struct agent_reply *ret,
 		      struct error *e);
+
+/* Only the id of a reply, to find out which request (and so which op) it
+ * answers before parsing it whole. */
+int agent_reply_peek_id(const char *payload, size_t len, uint64_t *ret_id, struct error *e);
 
 /* The diag pattern: a deterministic byte stream from a seed, so either side
  * can check what the other produced. */

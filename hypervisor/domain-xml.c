@@ -15,6 +15,7 @@
 #define VHOST_VSOCK_PCI_ADDR "0x10"
 #define RNG_PCI_SLOT "0x11"
 #define NATIVE_VSOCK_PCI_SLOT "0x12"
+#define FIRST_SHARE_PCI_SLOT 0x13
 
 /* The writer's calls return < 0 on failure; count failures and check once. */
 struct w {
@@ -117,6 +118,24 @@ static void write_root_bus_address(struct w *w, const char *slot)
 	end(w);
 }
 
+/* passthrough: the guest sees the files' real owners and modes, which a
+ * container's root filesystem needs; QEMU reads them as its own user. */
+static void write_share(struct w *w, const struct domain_share *sh, unsigned slot)
+{
+	char slotbuf[8];
+
+	snprintf(slotbuf, sizeof(slotbuf), "0x%02x", slot);
+	start(w, "filesystem");
+	attr(w, "type", "mount");
+	attr(w, "accessmode", "passthrough");
+	empty_elem(w, "source", "dir", sh->source);
+	empty_elem(w, "target", "dir", sh->tag);
+	if (sh->readonly)
+		empty_elem(w, "readonly", NULL, NULL);
+	write_root_bus_address(w, slotbuf);
+	end(w);
+}
+
 static void write_devices(struct w *w, const struct domain_spec *s)
 {
 	char cid[16];
@@ -135,6 +154,8 @@ static void write_devices(struct w *w, const struct domain_spec *s)
 	end(w);
 	empty_elem(w, "target", "port", "0");
 	end(w);
+	for (unsigned i = 0; i < s->nshares; i++)
+		write_share(w, &s->shares[i], FIRST_SHARE_PCI_SLOT + i);
 	empty_elem(w, "memballoon", "model", "none");
 	/* Without an entropy source the guest's first getrandom() waits about a
 	 * second under TCG; container workloads would too. */
@@ -225,6 +246,15 @@ static int validate(const struct domain_spec *s, struct error *e)
 	}
 	if (s->name && !s->name[0])
 		return error_set(e, EINVAL, "domain spec has an empty name");
+	if (s->nshares > DOMAIN_SHARES_MAX || (s->nshares && !s->shares))
+		return error_set(e, EINVAL, "domain spec has more than %d shares", DOMAIN_SHARES_MAX);
+	for (unsigned i = 0; i < s->nshares; i++) {
+		const struct domain_share *sh = &s->shares[i];
+		if (!sh->source || !sh->tag || !sh->tag[0] || sh->source[0] != '/' ||
+		    has_control(sh->source) || has_control(sh->tag) ||
+		    !xmlCheckUTF8(BAD_CAST sh->source) || !xmlCheckUTF8(BAD_CAST sh->tag))
+			return error_set(e, EINVAL, "domain spec share %u is not valid", i);
+	}
 	if (!s->name || !s->firmware || !s->kernel || !s->initrd || !s->cmdline ||
 	    !s->console_log)
 		return error_set(e, EINVAL, "domain spec is missing a required field");

@@ -10,6 +10,15 @@ enum hv_vsock_kind {
 	HV_VSOCK_VHOST_USER, /* the project's launcher-vsock backend */
 };
 
+/* A host directory shared into the guest over virtio-9p. */
+struct domain_share {
+	const char *source; /* host directory */
+	const char *tag;    /* mount tag the guest uses */
+	int readonly;
+};
+
+#define DOMAIN_SHARES_MAX 8
+
 struct domain_spec {
 	const char *name;
 	enum hv_accel accel; /* KVM or TCG */
@@ -25,6 +34,8 @@ struct domain_spec {
 	unsigned guest_cid;	  /* native vsock; 0: libvirt picks a free one */
 	const char *vhost_socket; /* vhost-user vsock */
 	const char *dac_label;	  /* "+UID:+GID" QEMU runs as, or NULL for none */
+	const struct domain_share *shares;
+	unsigned nshares; /* at most DOMAIN_SHARES_MAX */
 };
 
 /* Returns 0 and a malloc'd NUL-terminated document in *ret_xml. */

@@ -102,9 +102,7 @@ static int may(const struct stat *st, uid_t uid, gid_t gid, mode_t u, mode_t g, 
 	return (st->st_mode & o) != 0;
 }
 
-/* Whether uid:gid can read path: every directory above it searchable, the
- * file readable. Supplementary groups are not considered: err on copying. */
-static int reachable(const char *path, uid_t uid, gid_t gid)
+int guest_files_reachable(const char *path, uid_t uid, gid_t gid)
 {
 	char buf[PATH_MAX];
 	struct stat st;
@@ -174,7 +172,7 @@ int guest_files_make_reachable(struct guest_files *files, uid_t uid, gid_t gid,
 	char *paths[] = {files->kernel, files->initrd};
 
 	for (size_t i = 0; i < 2; i++) {
-		if (reachable(paths[i], uid, gid))
+		if (guest_files_reachable(paths[i], uid, gid))
 			continue;
 		if (mkdir(stage_dir, 0755) < 0 && errno != EEXIST)
 			return error_errno(e, errno, "creating %s", stage_dir);

@@ -21,6 +21,10 @@ struct guest_files {
 
 int guest_files_find(struct guest_files *ret, struct error *e);
 
+/* Whether uid:gid can reach path: every directory above it searchable and
+ * the path itself readable (supplementary groups are not considered). */
+int guest_files_reachable(const char *path, uid_t uid, gid_t gid);
+
 /* QEMU may run as another user (uid, gid) that cannot reach files under,
  * say, /root. Where it cannot, copies the kernel and initramfs once into
  * stage_dir (world-readable) and points `files` at the copies. */

@@ -440,6 +440,8 @@ static int define_domain(struct hv_vm *vm, const struct hv_host *host,
 		.guest_cid = 0,
 		.vhost_socket = vm->vhost_socket,
 		.dac_label = dac_label,
+		.shares = opts->shares,
+		.nshares = opts->nshares,
 	};
 
 	if (domain_xml_build(&spec, &xml, e) < 0)
@@ -486,6 +488,15 @@ int hv_vm_start(const struct hv_host *host, const struct hv_vm_opts *opts, struc
 		snprintf(stage_dir, sizeof(stage_dir), "%s/guest", opts->run_root);
 		if (guest_files_make_reachable(&files, quid, qgid, stage_dir, e) < 0)
 			goto fail;
+		for (unsigned i = 0; i < opts->nshares; i++)
+			if (!guest_files_reachable(opts->shares[i].source, quid, qgid)) {
+				error_set(e, EACCES,
+					  "%s is not readable by QEMU's user %s (uid %u): it and "
+					  "every directory above it must be readable and searchable "
+					  "by that user",
+					  opts->shares[i].source, QEMU_SYSTEM_USER, (unsigned)quid);
+				goto fail;
+			}
 	}
 	vm->conn = open_conn(host->uri, e);
 	if (!vm->conn)

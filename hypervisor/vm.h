@@ -42,6 +42,8 @@ struct hv_vm_opts {
 	unsigned memory_mib;  /* 0: default */
 	const char *extra_cmdline;
 	int keep_state; /* leave the state dir (console log) after destroy */
+	const struct domain_share *shares; /* host directories for the guest (9p) */
+	unsigned nshares;
 };
 
 struct hv_vm;

@@ -21,6 +21,8 @@ int boot_vm(const struct boot_opts *opts, struct booted *ret, struct error *e)
 		.run_root = run_root,
 		.vcpus = opts->vcpus,
 		.memory_mib = opts->memory_mib,
+		.shares = opts->shares,
+		.nshares = opts->nshares,
 	};
 	int fd;
 

@@ -11,6 +11,8 @@ struct boot_opts {
 	enum hv_accel accel;
 	unsigned vcpus;
 	unsigned memory_mib;
+	const struct domain_share *shares;
+	unsigned nshares;
 };
 
 struct booted {

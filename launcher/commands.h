@@ -5,10 +5,10 @@
 
 int cmd_check(int argc, char **argv);
 int cmd_diag(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
-/* Docker's exit code for a failure of the launcher itself. */
-#define EXIT_LAUNCHER 125
+#include "exit-status.h"
 
 /* Prints "launcher: MSG" to stderr. */
 void launcher_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

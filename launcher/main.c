@@ -16,6 +16,7 @@ struct verb {
 
 static const struct verb verbs[] = {
 	{"check", cmd_check, "Check the host and boot a test VM end to end"},
+	{"run", cmd_run, "Create and run a new container, in its own microVM"},
 	{"version", cmd_version, "Show the launcher version information"},
 	{"diag", cmd_diag, NULL},
 };

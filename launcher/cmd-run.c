@@ -1,0 +1,188 @@
+/* launcher run: a command in a new container, in its own microVM, with
+ * stdio, exit codes and signals as `docker run` has them. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "cleanup.h"
+#include "commands.h"
+#include "run-options.h"
+#include "run-session.h"
+#include "terminal.h"
+#include "util.h"
+
+#define ROOTFS_TAG "rootfs"
+/* Guest RAM is the container's limit plus what the guest kernel and agent
+ * need for themselves (docs/PERFORMANCE.md has the measurement). */
+#define GUEST_OVERHEAD_MIB 64
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static bool env_has(char **env, size_t n, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(env[i], key, klen) == 0 && env[i][klen] == '=')
+			return true;
+	return false;
+}
+
+static void env_add(struct process_spec *p, char *entry)
+{
+	p->env = realloc(p->env, (p->nenv + 2) * sizeof(*p->env));
+	if (!p->env)
+		abort();
+	p->env[p->nenv++] = entry;
+	p->env[p->nenv] = NULL;
+}
+
+/* Docker's environment: the user's variables, plus PATH, HOSTNAME, HOME
+ * and (with -t) TERM where the user gave none. */
+static void build_env(const struct run_options *o, const char *hostname, struct process_spec *p)
+{
+	for (unsigned i = 0; i < o->nenv; i++)
+		env_add(p, xstrdup(o->env[i]));
+	if (!env_has(p->env, p->nenv, "PATH"))
+		env_add(p, xstrdup(DEFAULT_PATH));
+	if (!env_has(p->env, p->nenv, "HOSTNAME"))
+		env_add(p, xasprintf("HOSTNAME=%s", hostname));
+	if (o->tty && !env_has(p->env, p->nenv, "TERM"))
+		env_add(p, xstrdup("TERM=xterm"));
+	if (!env_has(p->env, p->nenv, "HOME"))
+		env_add(p, xstrdup(p->uid == 0 ? "HOME=/root" : "HOME=/"));
+}
+
+static void build_args(const struct run_options *o, struct process_spec *p)
+{
+	size_t n = 0;
+
+	p->args = xcalloc(o->ncommand + 2, sizeof(*p->args));
+	if (o->entrypoint && o->entrypoint[0])
+		p->args[n++] = xstrdup(o->entrypoint);
+	for (unsigned i = 0; i < o->ncommand; i++)
+		p->args[n++] = xstrdup(o->command[i]);
+	p->nargs = n;
+}
+
+static int build_create(const struct run_options *o, const char *hostname,
+			struct agent_request *req, struct error *e)
+{
+	struct create_args *c = &req->u.create;
+	struct process_spec *p = &c->spec;
+
+	memset(req, 0, sizeof(*req));
+	req->op = AGENT_OP_CREATE;
+	c->process = 1;
+	snprintf(c->rootfs_tag, sizeof(c->rootfs_tag), "%s", ROOTFS_TAG);
+	if (strlen(hostname) >= sizeof(c->hostname))
+		return error_set(e, EINVAL, "host name \"%s\" is too long", hostname);
+	strcpy(c->hostname, hostname);
+	p->uid = o->has_user ? o->uid : 0;
+	p->gid = o->has_user ? o->gid : 0;
+	p->cwd = xstrdup(o->workdir ? o->workdir : "/");
+	p->terminal = o->tty;
+	p->stdin = o->interactive;
+	if (o->tty && !terminal_size_any(&p->rows, &p->cols)) {
+		p->rows = 24;
+		p->cols = 80;
+	}
+	build_args(o, p);
+	if (p->nargs == 0)
+		return error_set(e, EINVAL, "no command given");
+	build_env(o, hostname, p);
+	return 0;
+}
+
+static int check_rootfs(const char *dir, char *ret_abs, struct error *e)
+{
+	struct stat st;
+
+	if (!realpath(dir, ret_abs) || stat(ret_abs, &st) < 0)
+		return error_errno(e, errno, "root filesystem \"%s\"", dir);
+	if (!S_ISDIR(st.st_mode))
+		return error_set(e, ENOTDIR, "root filesystem \"%s\" is not a directory", dir);
+	return 0;
+}
+
+static void vm_size(const struct run_options *o, struct boot_opts *b)
+{
+	if (o->memory)
+		b->memory_mib = (unsigned)((o->memory + (1 << 20) - 1) >> 20) + GUEST_OVERHEAD_MIB;
+	if (o->cpus_milli)
+		b->vcpus = (o->cpus_milli + 999) / 1000;
+}
+
+static int usage_error(const struct error *e)
+{
+	launcher_error("%s\nSee 'launcher run --help'.", e->msg);
+	return EXIT_LAUNCHER;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_options o;
+	struct agent_request create = {0};
+	struct domain_share share = {.tag = ROOTFS_TAG, .readonly = 1};
+	struct boot_opts bo = {0};
+	struct run_session_opts so;
+	struct booted b;
+	struct error e = {0};
+	char rootfs[PATH_MAX], hostname[MSG_HOSTNAME_MAX];
+	int r, code = EXIT_LAUNCHER;
+
+	r = run_options_parse(argc, argv, &o, &e);
+	if (r)
+		return r > 0 ? 0 : usage_error(&e);
+	if (o.image) {
+		launcher_error("image \"%s\" not found in the local store; images are not supported "
+			       "yet: use --rootfs DIR",
+			       o.image);
+		goto out;
+	}
+	if (o.tty && o.interactive && !isatty(STDIN_FILENO)) {
+		launcher_error("the input device is not a TTY");
+		goto out;
+	}
+	if (check_rootfs(o.rootfs, rootfs, &e) < 0) {
+		launcher_error("%s", e.msg);
+		goto out;
+	}
+	share.source = rootfs;
+	bo = (struct boot_opts){.accel = o.accel, .shares = &share, .nshares = 1};
+	vm_size(&o, &bo);
+	if (boot_vm(&bo, &b, &e) < 0) {
+		launcher_error("%s", e.msg);
+		goto out;
+	}
+	/* Docker's default host name is the container's short id. */
+	snprintf(hostname, sizeof(hostname), "%s",
+		 o.hostname ? o.hostname : hv_vm_name(b.vm) + strlen("launcher-"));
+	if (build_create(&o, hostname, &create, &e) < 0) {
+		boot_destroy(&b);
+		launcher_error("%s", e.msg);
+		goto out;
+	}
+	so = (struct run_session_opts){.interactive = o.interactive, .tty = o.tty,
+				       .sig_proxy = o.sig_proxy};
+	r = run_session(&b, &create, &so, &code, &e);
+	if (r < 0) {
+		boot_explain(&b, &e);
+		boot_destroy(&b);
+		launcher_error("%s", e.msg);
+		code = EXIT_LAUNCHER;
+		goto out;
+	}
+	if (r > 0)
+		launcher_error("%s", e.msg);
+	if (boot_shutdown(&b, 1u << 30, &e) < 0)
+		launcher_error("stopping the VM: %s", e.msg); /* the exit code stays the process's */
+out:
+	agent_request_free(&create);
+	run_options_free(&o);
+	return code;
+}

@@ -1,0 +1,295 @@
+#include "run-options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "util.h"
+
+#define MEMORY_MIN (6ull << 20) /* Docker's minimum */
+#define CPUS_MAX_MILLI (64u * 1000)
+#define ENV_FILE_MAX (1u << 20)
+
+void run_usage(void)
+{
+	printf("\nUsage:  launcher run [OPTIONS] --rootfs DIR COMMAND [ARG...]\n\n"
+	       "Run a command in a new container, in its own microVM\n\n"
+	       "Options:\n"
+	       "      --accel string         Accelerator: auto, kvm or tcg (default \"auto\")\n"
+	       "      --cpus decimal         Number of CPUs\n"
+	       "      --entrypoint string    Overwrite the default ENTRYPOINT of the image\n"
+	       "  -e, --env list             Set environment variables\n"
+	       "      --env-file list        Read in a file of environment variables\n"
+	       "  -h, --help                 Print usage\n"
+	       "      --hostname string      Container host name\n"
+	       "  -i, --interactive          Keep STDIN open even if not attached\n"
+	       "  -m, --memory bytes         Memory limit\n"
+	       "      --rm                   Automatically remove the container when it exits\n"
+	       "      --rootfs string        Use this directory as the root filesystem\n"
+	       "      --sig-proxy            Proxy received signals to the process (default true)\n"
+	       "  -t, --tty                  Allocate a pseudo-TTY\n"
+	       "  -u, --user string          Username or UID (format: <uid>[:<gid>])\n"
+	       "  -w, --workdir string       Working directory inside the container\n");
+}
+
+int parse_memory(const char *s, uint64_t *ret, struct error *e)
+{
+	uint64_t v;
+
+	if (parse_size(s, &v) < 0)
+		return error_set(e, EINVAL, "invalid memory value \"%s\": use a number with b, k, m or g",
+				 s);
+	if (v < MEMORY_MIN)
+		return error_set(e, EINVAL, "minimum memory limit allowed is 6MB");
+	*ret = v;
+	return 0;
+}
+
+int parse_cpus(const char *s, uint32_t *ret_milli, struct error *e)
+{
+	uint64_t whole = 0, frac = 0;
+	unsigned digits = 0;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p) && *p != '.')
+		goto bad;
+	for (; isdigit((unsigned char)*p); p++) {
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > CPUS_MAX_MILLI)
+			goto bad;
+	}
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++, digits++)
+			if (digits < 3)
+				frac = frac * 10 + (uint64_t)(*p - '0');
+	if (*p || (p == s))
+		goto bad;
+	while (digits < 3)
+		frac *= 10, digits++;
+	if (whole * 1000 + frac == 0 || whole * 1000 + frac > CPUS_MAX_MILLI)
+		goto bad;
+	*ret_milli = (uint32_t)(whole * 1000 + frac);
+	return 0;
+bad:
+	return error_set(e, EINVAL, "invalid --cpus value \"%s\": use a number between 0.001 and %u",
+			 s, CPUS_MAX_MILLI / 1000);
+}
+
+int parse_user(const char *s, uint32_t *ret_uid, uint32_t *ret_gid, struct error *e)
+{
+	_cleanup_free_ char *copy = xstrdup(s);
+	char *colon = strchr(copy, ':');
+	uint64_t uid, gid = 0;
+
+	if (colon)
+		*colon = '\0';
+	if (parse_uint(copy, UINT32_MAX - 1, &uid) < 0 ||
+	    (colon && parse_uint(colon + 1, UINT32_MAX - 1, &gid) < 0))
+		return error_set(e, EINVAL,
+				 "invalid user \"%s\": with --rootfs, use a numeric UID[:GID]", s);
+	*ret_uid = (uint32_t)uid;
+	/* Without a group, Docker runs an unknown user with group 0. */
+	*ret_gid = colon ? (uint32_t)gid : 0;
+	return 0;
+}
+
+static int add_env(struct run_options *o, const char *kv, struct error *e)
+{
+	const char *eq = strchr(kv, '=');
+	char *entry;
+
+	if (kv[0] == '\0' || eq == kv)
+		return error_set(e, EINVAL, "invalid environment variable \"%s\"", kv);
+	if (!eq) {
+		/* "-e NAME" passes the host's value, and nothing when it is unset. */
+		const char *v = getenv(kv);
+		if (!v)
+			return 0;
+		entry = xasprintf("%s=%s", kv, v);
+	} else {
+		entry = xstrdup(kv);
+	}
+	if (o->nenv >= RUN_ENV_MAX) {
+		free(entry);
+		return error_set(e, E2BIG, "more than %d environment variables", RUN_ENV_MAX);
+	}
+	o->env = realloc(o->env, (o->nenv + 2) * sizeof(*o->env));
+	if (!o->env)
+		abort();
+	o->env[o->nenv++] = entry;
+	o->env[o->nenv] = NULL;
+	return 0;
+}
+
+/* Docker's env-file: one VAR=VAL or VAR per line, '#' comments, blank lines. */
+static int read_env_file(struct run_options *o, const char *path, struct error *e)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0, total = 0;
+	ssize_t n;
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "re");
+	int r = 0;
+
+	if (!f)
+		return error_errno(e, errno, "open %s", path);
+	while (r == 0 && (n = getline(&line, &cap, f)) >= 0) {
+		char *s = line;
+		lineno++;
+		total += (size_t)n;
+		if (total > ENV_FILE_MAX) {
+			r = error_set(e, EFBIG, "env file %s is larger than 1 MiB", path);
+			break;
+		}
+		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+			s[--n] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0' || *s == '#')
+			continue;
+		r = add_env(o, s, e);
+		if (r < 0)
+			error_prefix(e, "%s line %u", path, lineno);
+	}
+	fclose(f);
+	return r;
+}
+
+static int parse_bool_arg(const char *name, const char *v, bool *ret, struct error *e)
+{
+	if (!v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*ret = true;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		*ret = false;
+	else
+		return error_set(e, EINVAL, "invalid value \"%s\" for %s: use true or false", v,
+				 name);
+	return 0;
+}
+
+enum {
+	OPT_ACCEL = 256,
+	OPT_CPUS,
+	OPT_ENTRYPOINT,
+	OPT_ENV_FILE,
+	OPT_HOSTNAME,
+	OPT_RM,
+	OPT_ROOTFS,
+	OPT_SIG_PROXY,
+};
+
+static const struct option longopts[] = {
+	{"accel", required_argument, NULL, OPT_ACCEL},
+	{"cpus", required_argument, NULL, OPT_CPUS},
+	{"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
+	{"env", required_argument, NULL, 'e'},
+	{"env-file", required_argument, NULL, OPT_ENV_FILE},
+	{"help", no_argument, NULL, 'h'},
+	{"hostname", required_argument, NULL, OPT_HOSTNAME},
+	{"interactive", no_argument, NULL, 'i'},
+	{"memory", required_argument, NULL, 'm'},
+	{"rm", no_argument, NULL, OPT_RM},
+	{"rootfs", required_argument, NULL, OPT_ROOTFS},
+	{"sig-proxy", optional_argument, NULL, OPT_SIG_PROXY},
+	{"tty", no_argument, NULL, 't'},
+	{"user", required_argument, NULL, 'u'},
+	{"workdir", required_argument, NULL, 'w'},
+	{0},
+};
+
+static int apply(struct run_options *o, int c, const char *arg, struct error *e)
+{
+	switch (c) {
+	case 'i':
+		o->interactive = true;
+		return 0;
+	case 't':
+		o->tty = true;
+		return 0;
+	case 'e':
+		return add_env(o, arg, e);
+	case OPT_ENV_FILE:
+		return read_env_file(o, arg, e);
+	case 'w':
+		if (arg[0] != '/')
+			return error_set(e, EINVAL, "the working directory '%s' is invalid, it needs to be an absolute path", arg);
+		o->workdir = arg;
+		return 0;
+	case 'u':
+		o->has_user = true;
+		return parse_user(arg, &o->uid, &o->gid, e);
+	case 'm':
+		return parse_memory(arg, &o->memory, e);
+	case OPT_CPUS:
+		return parse_cpus(arg, &o->cpus_milli, e);
+	case OPT_HOSTNAME:
+		o->hostname = arg;
+		return 0;
+	case OPT_ENTRYPOINT:
+		o->entrypoint = arg;
+		return 0;
+	case OPT_RM:
+		o->rm = true;
+		return 0;
+	case OPT_ROOTFS:
+		o->rootfs = arg;
+		return 0;
+	case OPT_SIG_PROXY:
+		return parse_bool_arg("--sig-proxy", arg, &o->sig_proxy, e);
+	case OPT_ACCEL:
+		if (hv_accel_parse(arg, &o->accel) < 0)
+			return error_set(e, EINVAL, "invalid --accel \"%s\": use auto, kvm or tcg", arg);
+		return 0;
+	default:
+		return error_set(e, EINVAL, "unknown flag");
+	}
+}
+
+int run_options_parse(int argc, char **argv, struct run_options *o, struct error *e)
+{
+	int c, idx;
+
+	memset(o, 0, sizeof(*o));
+	o->sig_proxy = true;
+	o->accel = HV_ACCEL_AUTO;
+	opterr = 0;
+	optind = 1;
+	/* '+': options end at the first non-option, the command's own flags
+	 * belong to the command. */
+	while ((c = getopt_long(argc, argv, "+:ite:hm:u:w:", longopts, &idx)) != -1) {
+		if (c == 'h') {
+			run_usage();
+			return 1;
+		}
+		if (c == '?' || c == ':') {
+			const char *bad = argv[optind - 1];
+			if (optopt && c == ':')
+				return error_set(e, EINVAL, "flag needs an argument: %s", bad);
+			return error_set(e, EINVAL, "unknown flag: %s", bad);
+		}
+		if (apply(o, c, optarg, e) < 0)
+			return -e->code;
+	}
+	if (!o->rootfs) {
+		if (optind >= argc)
+			return error_set(e, EINVAL, "\"launcher run\" requires at least 1 argument");
+		o->image = argv[optind++];
+	}
+	o->command = argv + optind;
+	o->ncommand = (unsigned)(argc - optind);
+	if (o->ncommand == 0 && !o->entrypoint)
+		return error_set(e, EINVAL, "no command given: with --rootfs, say what to run");
+	return 0;
+}
+
+void run_options_free(struct run_options *o)
+{
+	for (unsigned i = 0; i < o->nenv; i++)
+		free(o->env[i]);
+	free(o->env);
+	memset(o, 0, sizeof(*o));
+}
