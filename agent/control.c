@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "console.h"
+#include "container.h"
 #include "fatal.h"
 #include "message.h"
 #include "protocol.h"
@@ -22,6 +23,10 @@
 /* Replies are small; this holds dozens. A host that sends requests
  * without reading the replies finds the agent stops reading too. */
 #define CONN_OUT_CAP (16u * 1024)
+/* Replies that come later (start, wait) each keep room reserved on top, so
+ * they always fit when they come, whatever the host reads meanwhile. */
+#define CONN_DEFERRED_MAX 8
+#define CONN_OUT_SIZE (CONN_OUT_CAP + CONN_DEFERRED_MAX * REPLY_FRAME_MAX)
 #define READS_PER_EVENT 16
 #define ACCEPTS_PER_EVENT 16
 /* After the shutdown reply: how long the host gets to close its end,
@@ -31,7 +36,14 @@
 struct control_server {
 	struct watch listener;
 	struct loop *loop;
+	struct container *ct;
 	unsigned n_conns;
+};
+
+struct deferred {
+	struct container_waiter w;
+	struct control_conn *conn;
+	struct deferred *prev, *next;
 };
 
 struct control_conn {
@@ -41,12 +53,59 @@ struct control_conn {
 	uint8_t *out;
 	size_t out_len;
 	uint32_t events;
-	bool eof;	/* the host closed its write side */
-	bool backlog;	/* frames wait for room in out */
-	bool power_off; /* shutdown: power off once out is flushed */
+	bool eof;		  /* the host closed its write side */
+	bool backlog;		  /* frames wait for room in out */
+	bool power_off;		  /* shutdown: power off once out is flushed */
+	struct deferred deferred; /* sentinel of the replies to come */
+	unsigned n_deferred;
 };
 
 static noreturn void conn_power_off(struct control_conn *c);
+static int conn_queue(struct control_conn *c, enum agent_op op, const struct agent_reply *reply);
+
+static void deferred_free(struct deferred *d, bool cancel)
+{
+	if (cancel)
+		container_waiter_cancel(&d->w);
+	d->prev->next = d->next;
+	d->next->prev = d->prev;
+	d->conn->n_deferred--;
+	free(d);
+}
+
+/* From another handler, maybe of this connection's batch: queue and ask
+ * for a writable event, where the reply goes out and the connection may
+ * end, in its own handler. */
+static void on_deferred_done(struct container_waiter *w, const struct agent_reply *reply)
+{
+	struct deferred *d = (struct deferred *)w;
+	struct control_conn *c = d->conn;
+	struct error e = {0};
+
+	conn_queue(c, w->op, reply);
+	deferred_free(d, false);
+	if (!(c->events & EPOLLOUT)) {
+		if (loop_modify(c->srv->loop, &c->w, c->events | EPOLLOUT, &e) < 0)
+			console_log("control: %s", e.msg);
+		else
+			c->events |= EPOLLOUT;
+	}
+}
+
+static struct deferred *deferred_new(struct control_conn *c, uint64_t id)
+{
+	struct deferred *d = xcalloc(1, sizeof(*d));
+
+	d->w.id = id;
+	d->w.done = on_deferred_done;
+	d->conn = c;
+	d->next = &c->deferred;
+	d->prev = c->deferred.prev;
+	d->prev->next = d;
+	c->deferred.prev = d;
+	c->n_deferred++;
+	return d;
+}
 
 static void conn_free(struct control_conn *c)
 {
@@ -54,6 +113,9 @@ static void conn_free(struct control_conn *c)
 	if (c->power_off)
 		conn_power_off(c);
 	console_debug("control: connection %d closed", c->w.fd);
+	/* Nobody is left to answer: the processes go on. */
+	while (c->deferred.next != &c->deferred)
+		deferred_free(c->deferred.next, true);
 	loop_remove(c->srv->loop, &c->w);
 	close(c->w.fd);
 	frame_reader_free(&c->in);
@@ -73,6 +135,56 @@ static int conn_queue(struct control_conn *c, enum agent_op op, const struct age
 	}
 	c->out_len += (size_t)n;
 	return 0;
+}
+
+/* Fills reply and returns 1, or returns 0 when the reply comes later. */
+static int handle_process_op(struct control_conn *c, struct agent_request *req,
+			     struct agent_reply *reply)
+{
+	struct container *ct = c->srv->ct;
+	const struct process_args *a = &req->u.process;
+	struct deferred *d = NULL;
+	struct error e = {0};
+	int r;
+
+	if ((req->op == AGENT_OP_START || req->op == AGENT_OP_WAIT) &&
+	    c->n_deferred >= CONN_DEFERRED_MAX) {
+		reply_set_error(reply, req->id, EBUSY,
+				"too many starts and waits pending on this connection");
+		return 1;
+	}
+	switch (req->op) {
+	case AGENT_OP_CREATE:
+		r = container_create(ct, &req->u.create, &e);
+		break;
+	case AGENT_OP_START:
+		d = deferred_new(c, req->id);
+		r = container_start(ct, a->process, &d->w, &e);
+		break;
+	case AGENT_OP_SIGNAL:
+		r = container_signal(ct, a->process, a->signal, &e);
+		break;
+	case AGENT_OP_RESIZE:
+		r = container_resize(ct, a->process, a->rows, a->cols, &e);
+		break;
+	case AGENT_OP_WAIT:
+		d = deferred_new(c, req->id);
+		r = container_wait(ct, a->process, &d->w, &reply->u.wait, &e);
+		break;
+	default:
+		r = error_set(&e, EOPNOTSUPP, "op not supported on the control port");
+		break;
+	}
+	if (d && r == 0)
+		return 0;
+	if (d)
+		deferred_free(d, false);
+	if (r < 0) {
+		console_debug("control: %s %llu: %s", agent_op_name(req->op),
+			      (unsigned long long)req->id, e.msg);
+		reply_set_error(reply, req->id, e.code, e.msg);
+	}
+	return 1;
 }
 
 static int handle_request(struct control_conn *c, const uint8_t *payload, uint32_t len)
@@ -102,13 +214,18 @@ static int handle_request(struct control_conn *c, const uint8_t *payload, uint32
 		c->power_off = true;
 		break;
 	case AGENT_OP_DIAG:
+	case AGENT_OP_ATTACH:
 		reply_set_error(&reply, req.id, EOPNOTSUPP,
-				"diag runs on a stream connection (vsock port 1025)");
+				"diag and attach run on a stream connection (vsock port 1025)");
 		break;
 	default:
-		reply_set_error(&reply, req.id, EOPNOTSUPP, "op not supported on the control port");
+		if (handle_process_op(c, &req, &reply) == 0) {
+			agent_request_free(&req);
+			return 0;
+		}
 		break;
 	}
+	agent_request_free(&req);
 	return conn_queue(c, req.op, &reply);
 }
 
@@ -122,7 +239,7 @@ static int conn_process(struct control_conn *c)
 		uint32_t len;
 		int r;
 
-		if (c->out_len + REPLY_FRAME_MAX > CONN_OUT_CAP) {
+		if (c->out_len + (c->n_deferred + 1) * REPLY_FRAME_MAX > CONN_OUT_SIZE) {
 			c->backlog = true;
 			return 0;
 		}
@@ -222,7 +339,7 @@ static void conn_update(struct control_conn *c)
 
 	if (c->out_len == 0 && c->power_off)
 		conn_power_off(c);
-	if (c->out_len == 0 && c->eof && !c->backlog) {
+	if (c->out_len == 0 && c->eof && !c->backlog && !c->n_deferred) {
 		conn_free(c);
 		return;
 	}
@@ -249,7 +366,7 @@ static void on_conn_event(struct watch *w, uint32_t events)
 		conn_free(c);
 		return;
 	}
-	if ((events & EPOLLERR) || ((events & EPOLLHUP) && c->out_len)) {
+	if ((events & EPOLLERR) || ((events & EPOLLHUP) && (c->out_len || c->n_deferred))) {
 		/* Nobody left to read the replies. */
 		conn_free(c);
 		return;
@@ -265,7 +382,8 @@ static void conn_new(struct control_server *srv, int fd)
 	c->w.fd = fd;
 	c->w.fn = on_conn_event;
 	c->srv = srv;
-	c->out = xmalloc(CONN_OUT_CAP);
+	c->out = xmalloc(CONN_OUT_SIZE);
+	c->deferred.prev = c->deferred.next = &c->deferred;
 	c->events = EPOLLIN;
 	frame_reader_init(&c->in);
 	srv->n_conns++;
@@ -300,7 +418,7 @@ static void on_accept(struct watch *w, uint32_t events)
 	}
 }
 
-int control_server_start(struct loop *loop, struct error *e)
+int control_server_start(struct loop *loop, struct container *ct, struct error *e)
 {
 	struct control_server *srv;
 	int fd = vsock_listen(AGENT_CONTROL_PORT, e);
@@ -312,6 +430,7 @@ int control_server_start(struct loop *loop, struct error *e)
 	srv->listener.fd = fd;
 	srv->listener.fn = on_accept;
 	srv->loop = loop;
+	srv->ct = ct;
 	if (loop_add(loop, &srv->listener, EPOLLIN, e) < 0) {
 		close(fd);
 		free(srv);

@@ -3,10 +3,12 @@
  * with its own frame reader and a bounded output buffer. */
 #pragma once
 
+#include "container.h"
 #include "error.h"
 #include "loop.h"
 
 #define CONTROL_CONN_MAX 64
 
-/* Listens on AGENT_CONTROL_PORT and serves from the loop. */
-int control_server_start(struct loop *loop, struct error *e);
+/* Listens on AGENT_CONTROL_PORT and serves from the loop; the process
+ * ops go to ct. */
+int control_server_start(struct loop *loop, struct container *ct, struct error *e);

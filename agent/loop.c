@@ -24,17 +24,40 @@ static int ctl(struct loop *l, int op, struct watch *w, uint32_t events, struct 
 
 int loop_add(struct loop *l, struct watch *w, uint32_t events, struct error *e)
 {
-	return ctl(l, EPOLL_CTL_ADD, w, events, e);
+	if (ctl(l, EPOLL_CTL_ADD, w, events, e) < 0)
+		return -e->code;
+	w->events = events;
+	w->added = true;
+	return 0;
 }
 
 int loop_modify(struct loop *l, struct watch *w, uint32_t events, struct error *e)
 {
-	return ctl(l, EPOLL_CTL_MOD, w, events, e);
+	if (ctl(l, EPOLL_CTL_MOD, w, events, e) < 0)
+		return -e->code;
+	w->events = events;
+	return 0;
 }
 
 void loop_remove(struct loop *l, struct watch *w)
 {
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	w->added = false;
+	w->events = 0;
+}
+
+int loop_set(struct loop *l, struct watch *w, uint32_t events, struct error *e)
+{
+	if (!events) {
+		if (w->added)
+			loop_remove(l, w);
+		return 0;
+	}
+	if (!w->added)
+		return loop_add(l, w, events, e);
+	if (events == w->events)
+		return 0;
+	return loop_modify(l, w, events, e);
 }
 
 int loop_run(struct loop *l, struct error *e)

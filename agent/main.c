@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "console.h"
+#include "container.h"
 #include "control.h"
 #include "fatal.h"
 #include "loop.h"
@@ -19,11 +20,18 @@
 #include "uptime.h"
 #include "vsock.h"
 
+struct agent {
+	struct container *ct;
+	struct stream_server *streams;
+};
+
 static void on_child_exit(pid_t pid, int status, void *userdata)
 {
-	struct stream_server *streams = userdata;
+	struct agent *a = userdata;
 
-	if (!stream_server_child_exited(streams, pid, status))
+	if (container_child_exited(a->ct, pid, status))
+		return;
+	if (!stream_server_child_exited(a->streams, pid, status))
 		console_debug("reaped %d (status 0x%x)", (int)pid, status);
 }
 
@@ -49,7 +57,7 @@ static void setup_system(void)
 
 int main(void)
 {
-	struct stream_server *streams;
+	struct agent agent;
 	struct loop loop;
 	struct error e = {0};
 
@@ -62,12 +70,13 @@ int main(void)
 
 	if (loop_init(&loop, &e) < 0)
 		agent_fatal("%s", e.msg);
-	streams = stream_server_start(&loop, &e);
-	if (!streams)
+	agent.ct = container_new(&loop);
+	agent.streams = stream_server_start(&loop, agent.ct, &e);
+	if (!agent.streams)
 		agent_fatal("stream port: %s", e.msg);
-	if (reaper_start(&loop, on_child_exit, streams, &e) < 0)
+	if (reaper_start(&loop, on_child_exit, &agent, &e) < 0)
 		agent_fatal("reaper: %s", e.msg);
-	if (control_server_start(&loop, &e) < 0)
+	if (control_server_start(&loop, agent.ct, &e) < 0)
 		agent_fatal("control port: %s", e.msg);
 
 	console_print("launcher-agent %s ready (%llu ms)", LAUNCHER_VERSION,

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "console.h"
@@ -32,8 +33,28 @@ static const struct mount_entry mount_table[] = {
     {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777},
 };
 
+/* The initramfs is the kernel's rootfs, which pivot_root cannot leave
+ * (it has no parent mount), and containers need pivot_root to leave the
+ * agent's mounts behind. So the agent moves onto a bind mount of it, as
+ * switch_root would onto a real root: same files, but a mount with a
+ * parent. */
+static int root_to_bind_mount(struct error *e)
+{
+	if (mount("/", "/run", NULL, MS_BIND, NULL) < 0)
+		return error_errno(e, errno, "bind-mounting the initramfs");
+	if (chdir("/run") < 0)
+		return error_errno(e, errno, "chdir /run");
+	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+		return error_errno(e, errno, "moving the initramfs bind mount to /");
+	if (chroot(".") < 0 || chdir("/") < 0)
+		return error_errno(e, errno, "entering the initramfs bind mount");
+	return 0;
+}
+
 int mounts_setup(struct error *e)
 {
+	if (root_to_bind_mount(e) < 0)
+		return -e->code;
 	for (size_t i = 0; i < sizeof(mount_table) / sizeof(*mount_table); i++) {
 		const struct mount_entry *m = &mount_table[i];
 

@@ -2,10 +2,12 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdnoreturn.h>
 #include <stdlib.h>
+#include <stdnoreturn.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,12 +23,32 @@
 #define ACCEPTS_PER_EVENT 16
 /* How long a new stream connection may take to send its request. */
 #define STREAM_REQUEST_TIMEOUT_MS 10000
+/* Stream requests are small (attach, diag); anything bigger is refused. */
+#define STREAM_REQUEST_MAX 4096u
+
+struct stream_conn {
+	struct watch w;
+	struct stream_server *srv;
+	struct stream_conn *prev, *next;
+	uint64_t deadline_ns;
+	uint8_t hdr[PROTO_HEADER_SIZE];
+	size_t hdr_len;
+	char *payload;
+	uint32_t len, got;
+};
 
 struct stream_server {
 	struct watch listener;
+	struct watch timer; /* ticks while requests are pending, to drop the slow */
+	struct loop *loop;
+	struct container *ct;
+	struct stream_conn pending; /* sentinel of the connections still reading */
+	unsigned n_pending;
 	pid_t children[STREAM_CHILD_MAX];
 	unsigned n_children;
 };
+
+/* ---- the diag child ---- */
 
 static int send_error(int fd, uint64_t id, int code, const char *msg)
 {
@@ -72,36 +94,7 @@ static int serve_diag(int fd, const struct agent_request *req)
 	return 0;
 }
 
-/* Reads exactly the request frame (raw bytes may follow it) and serves it. */
-static int serve(int fd)
-{
-	_cleanup_free_ char *payload = NULL;
-	struct agent_request req = {0};
-	struct error e = {0};
-	size_t len;
-
-	if (proto_recv(fd, STREAM_REQUEST_TIMEOUT_MS, &payload, &len, &e) < 0) {
-		console_debug("stream: request: %s", e.msg);
-		return -e.code;
-	}
-	if (agent_request_parse(payload, len, &req, &e) < 0) {
-		console_debug("stream: bad request: %s", e.msg);
-		if (!req.id_valid)
-			return -EBADMSG;
-		return send_error(fd, req.id, e.code, e.msg);
-	}
-	if (req.op != AGENT_OP_DIAG)
-		return send_error(fd, req.id, EOPNOTSUPP,
-				  "op not supported on a stream connection");
-	console_debug("stream: diag %s of %llu bytes",
-		      req.u.diag.mode == DIAG_SINK     ? "sink"
-		      : req.u.diag.mode == DIAG_SOURCE ? "source"
-						       : "pipe",
-		      (unsigned long long)req.u.diag.bytes);
-	return serve_diag(fd, &req);
-}
-
-static noreturn void child_main(int fd)
+static noreturn void diag_child(int fd, const struct agent_request *req)
 {
 	sigset_t none;
 
@@ -112,44 +105,32 @@ static noreturn void child_main(int fd)
 	close_range((unsigned)fd + 1, ~0u, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	_exit(serve(fd) < 0 ? 1 : 0);
+	/* Blocking code from here; the agent's copy is closed. */
+	fd_set_nonblock(fd, false);
+	_exit(serve_diag(fd, req) < 0 ? 1 : 0);
 }
 
-static void start_child(struct stream_server *srv, int fd)
+static void start_diag(struct stream_server *srv, int fd, const struct agent_request *req)
 {
-	pid_t pid = fork();
+	pid_t pid;
 
+	if (srv->n_children >= STREAM_CHILD_MAX) {
+		console_log("stream: %u diag streams busy already; refusing one", srv->n_children);
+		return;
+	}
+	console_debug("stream: diag %s of %llu bytes",
+		      req->u.diag.mode == DIAG_SINK	? "sink"
+		      : req->u.diag.mode == DIAG_SOURCE ? "source"
+							: "pipe",
+		      (unsigned long long)req->u.diag.bytes);
+	pid = fork();
 	if (pid < 0) {
 		console_log("stream: fork: %m");
 		return;
 	}
 	if (pid == 0)
-		child_main(fd);
+		diag_child(fd, req);
 	srv->children[srv->n_children++] = pid;
-	console_debug("stream: child %d serves a connection (%u in all)", (int)pid,
-		      srv->n_children);
-}
-
-static void on_accept(struct watch *w, uint32_t events)
-{
-	struct stream_server *srv = watch_owner(w, struct stream_server, listener);
-
-	for (unsigned i = 0; i < ACCEPTS_PER_EVENT; i++) {
-		/* Blocking: the child serves it with plain reads and writes. */
-		_cleanup_close_ int fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				console_log("stream: accept: %m");
-			return;
-		}
-		if (srv->n_children >= STREAM_CHILD_MAX) {
-			console_log("stream: %u streams busy already; refusing one",
-				    srv->n_children);
-			continue;
-		}
-		start_child(srv, fd);
-	}
 }
 
 bool stream_server_child_exited(struct stream_server *srv, pid_t pid, int status)
@@ -165,21 +146,244 @@ bool stream_server_child_exited(struct stream_server *srv, pid_t pid, int status
 	return false;
 }
 
-struct stream_server *stream_server_start(struct loop *loop, struct error *e)
-{
-	struct stream_server *srv;
-	int fd = vsock_listen(AGENT_STREAM_PORT, e);
+/* ---- the request, read in the agent ---- */
 
+/* One send without waiting: a reply is small and a new connection's
+ * socket buffer empty, so a host that cannot take it at once is broken
+ * and loses the connection. */
+static int send_now(int fd, const struct agent_reply *reply)
+{
+	uint8_t buf[REPLY_FRAME_MAX];
+	int n = reply_encode(AGENT_OP_ATTACH, reply, buf);
+	ssize_t sent;
+
+	if (n < 0)
+		return n;
+	do
+		sent = send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (sent < 0 && errno == EINTR);
+	if (sent < 0)
+		return -errno;
+	return sent == n ? 0 : -EAGAIN;
+}
+
+static void send_error_now(int fd, uint64_t id, int code, const char *msg)
+{
+	struct agent_reply reply;
+	int r;
+
+	reply_set_error(&reply, id, code, msg);
+	r = send_now(fd, &reply);
+	if (r < 0)
+		console_debug("stream: sending an error reply: %s", strerror(-r));
+}
+
+/* Attaches; returns whether the connection was handed over. */
+static bool serve_attach(struct stream_server *srv, int fd, const struct agent_request *req)
+{
+	struct agent_reply reply = {.id = req->id};
+	struct error e = {0};
+	int r;
+
+	if (container_attach_check(srv->ct, &req->u.attach, &e) < 0) {
+		console_debug("stream: attach: %s", e.msg);
+		send_error_now(fd, req->id, e.code, e.msg);
+		return false;
+	}
+	r = send_now(fd, &reply);
+	if (r < 0) {
+		console_log("stream: sending the attach reply: %s", strerror(-r));
+		return false;
+	}
+	container_attach(srv->ct, &req->u.attach, fd);
+	return true;
+}
+
+/* Serves the request read; returns whether the connection was handed over. */
+static bool serve(struct stream_conn *c)
+{
+	struct agent_request req = {0};
+	struct error e = {0};
+	bool taken = false;
+
+	if (agent_request_parse(c->payload, c->len, &req, &e) < 0) {
+		console_debug("stream: bad request: %s", e.msg);
+		if (req.id_valid)
+			send_error_now(c->w.fd, req.id, e.code, e.msg);
+		return false;
+	}
+	switch (req.op) {
+	case AGENT_OP_DIAG:
+		start_diag(c->srv, c->w.fd, &req);
+		break;
+	case AGENT_OP_ATTACH:
+		taken = serve_attach(c->srv, c->w.fd, &req);
+		break;
+	default:
+		send_error_now(c->w.fd, req.id, EOPNOTSUPP,
+			       "op not supported on a stream connection");
+		break;
+	}
+	agent_request_free(&req);
+	return taken;
+}
+
+static void conn_free(struct stream_conn *c, bool close_fd)
+{
+	struct stream_server *srv = c->srv;
+
+	loop_remove(srv->loop, &c->w);
+	if (close_fd)
+		close(c->w.fd);
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	srv->n_pending--;
+	free(c->payload);
+	free(c);
+}
+
+/* Reads exactly the 4-byte header, then exactly its payload. Returns 1
+ * when the frame is complete, 0 when more must come, or -errno. */
+static int conn_read(struct stream_conn *c)
+{
+	for (;;) {
+		bool in_header = c->hdr_len < sizeof(c->hdr);
+		uint8_t *p = in_header ? c->hdr + c->hdr_len : (uint8_t *)c->payload + c->got;
+		size_t want = in_header ? sizeof(c->hdr) - c->hdr_len : c->len - c->got;
+		ssize_t n;
+
+		if (!in_header && want == 0)
+			return 1;
+		n = read(c->w.fd, p, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		if (!in_header) {
+			c->got += (uint32_t)n;
+			continue;
+		}
+		c->hdr_len += (size_t)n;
+		if (c->hdr_len < sizeof(c->hdr))
+			continue;
+		c->len = (uint32_t)c->hdr[0] << 24 | (uint32_t)c->hdr[1] << 16 |
+			 (uint32_t)c->hdr[2] << 8 | c->hdr[3];
+		if (c->len == 0)
+			return -EBADMSG;
+		if (c->len > STREAM_REQUEST_MAX)
+			return -EMSGSIZE;
+		c->payload = xmalloc(c->len + 1);
+		c->payload[c->len] = '\0';
+	}
+}
+
+static void on_conn_event(struct watch *w, uint32_t events)
+{
+	struct stream_conn *c = watch_owner(w, struct stream_conn, w);
+	int r = conn_read(c);
+
+	if (r == 0)
+		return;
+	if (r < 0) {
+		console_debug("stream: connection %d: request: %s", w->fd, strerror(-r));
+		conn_free(c, true);
+		return;
+	}
+	conn_free(c, !serve(c));
+}
+
+static void on_timer(struct watch *w, uint32_t events)
+{
+	struct stream_server *srv = watch_owner(w, struct stream_server, timer);
+	uint64_t now = now_ns(), ticks;
+	struct itimerspec off = {0};
+
+	(void)!read(w->fd, &ticks, sizeof(ticks));
+	/* Shut down, not freed: the connection's own handler frees it, as
+	 * its event may be later in this very batch. */
+	for (struct stream_conn *c = srv->pending.next; c != &srv->pending; c = c->next)
+		if (now >= c->deadline_ns) {
+			console_debug("stream: connection %d sent no request in time", c->w.fd);
+			shutdown(c->w.fd, SHUT_RDWR);
+		}
+	if (srv->n_pending == 0)
+		timerfd_settime(w->fd, 0, &off, NULL);
+}
+
+static void conn_new(struct stream_server *srv, int fd)
+{
+	struct stream_conn *c = xcalloc(1, sizeof(*c));
+	struct itimerspec tick = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	struct error e = {0};
+
+	c->w.fd = fd;
+	c->w.fn = on_conn_event;
+	c->srv = srv;
+	c->deadline_ns = now_ns() + STREAM_REQUEST_TIMEOUT_MS * 1000000ull;
+	c->next = &srv->pending;
+	c->prev = srv->pending.prev;
+	c->prev->next = c;
+	srv->pending.prev = c;
+	if (srv->n_pending++ == 0)
+		timerfd_settime(srv->timer.fd, 0, &tick, NULL);
+	if (loop_add(srv->loop, &c->w, EPOLLIN, &e) < 0) {
+		console_log("stream: %s", e.msg);
+		conn_free(c, true);
+	}
+}
+
+static void on_accept(struct watch *w, uint32_t events)
+{
+	struct stream_server *srv = watch_owner(w, struct stream_server, listener);
+
+	for (unsigned i = 0; i < ACCEPTS_PER_EVENT; i++) {
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				console_log("stream: accept: %m");
+			return;
+		}
+		if (srv->n_pending >= STREAM_PENDING_MAX) {
+			console_log("stream: %u requests pending already; refusing a connection",
+				    srv->n_pending);
+			close(fd);
+			continue;
+		}
+		conn_new(srv, fd);
+	}
+}
+
+struct stream_server *stream_server_start(struct loop *loop, struct container *ct, struct error *e)
+{
+	_cleanup_close_ int fd = -1, timer = -1;
+	struct stream_server *srv;
+
+	timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (timer < 0) {
+		error_errno(e, errno, "timerfd_create");
+		return NULL;
+	}
+	fd = vsock_listen(AGENT_STREAM_PORT, e);
 	if (fd < 0)
 		return NULL;
 	/* Lives as long as the agent. */
 	srv = xcalloc(1, sizeof(*srv));
+	srv->loop = loop;
+	srv->ct = ct;
+	srv->pending.prev = srv->pending.next = &srv->pending;
 	srv->listener.fd = fd;
 	srv->listener.fn = on_accept;
-	if (loop_add(loop, &srv->listener, EPOLLIN, e) < 0) {
-		close(fd);
+	srv->timer.fd = timer;
+	srv->timer.fn = on_timer;
+	if (loop_add(loop, &srv->timer, EPOLLIN, e) < 0 ||
+	    loop_add(loop, &srv->listener, EPOLLIN, e) < 0) {
 		free(srv);
 		return NULL;
 	}
+	TAKE_FD(fd);
+	TAKE_FD(timer);
 	return srv;
 }

@@ -1,0 +1,397 @@
+#include "container.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "pty.h"
+#include "reply.h"
+#include "rootfs.h"
+#include "spawn.h"
+#include "util.h"
+
+enum proc_state {
+	PROC_CREATED,  /* streams may be attached */
+	PROC_STARTING, /* cloned; its setup reports on the report socket */
+	PROC_RUNNING,  /* exec'd (it may have exited, its terminal not drained yet) */
+	PROC_FAILED,   /* did not start: start and wait answer with the failure */
+	PROC_DONE,     /* exited, and its terminal output all went out */
+};
+
+static const char *const stream_names[] = {
+    [STREAM_STDIN] = "stdin",
+    [STREAM_STDOUT] = "stdout",
+    [STREAM_STDERR] = "stderr",
+    [STREAM_PTY] = "pty",
+};
+
+struct proc {
+	struct container *ct;
+	uint32_t id;
+	struct process_spec spec;
+	char hostname[MSG_HOSTNAME_MAX];
+	enum proc_state state;
+	int streams[4]; /* by enum stream_kind; -1 when not attached */
+	pid_t pid;
+	bool exited;
+	int status;
+	struct watch report; /* the child's setup reports, while starting */
+	struct error failure;
+	struct pty_relay *pty;
+	bool pty_drained;
+	struct container_waiter waiters; /* sentinel */
+};
+
+struct container {
+	struct loop *loop;
+	bool rootfs_ready;
+	struct proc *procs[MSG_PROCESS_MAX + 1];
+};
+
+struct container *container_new(struct loop *loop)
+{
+	/* Lives as long as the agent. */
+	struct container *ct = xcalloc(1, sizeof(*ct));
+
+	ct->loop = loop;
+	return ct;
+}
+
+void container_wait_result(int status, struct wait_result *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (WIFSIGNALED(status))
+		ret->signal = WTERMSIG(status);
+	else
+		ret->exit_code = WEXITSTATUS(status);
+}
+
+static struct proc *find(struct container *ct, uint32_t process, struct error *e)
+{
+	struct proc *p = process <= MSG_PROCESS_MAX ? ct->procs[process] : NULL;
+
+	if (!p)
+		error_set(e, ESRCH, "no process %u", process);
+	return p;
+}
+
+/* ---- waiters: a circular list with the process's sentinel ---- */
+
+static void waiter_unlink(struct container_waiter *w)
+{
+	w->prev->next = w->next;
+	w->next->prev = w->prev;
+	w->prev = w->next = NULL;
+}
+
+static void waiter_add(struct proc *p, struct container_waiter *w)
+{
+	w->prev = p->waiters.prev;
+	w->next = &p->waiters;
+	w->prev->next = w;
+	p->waiters.prev = w;
+}
+
+void container_waiter_cancel(struct container_waiter *w)
+{
+	if (w->next)
+		waiter_unlink(w);
+}
+
+/* Answers every waiter of op with reply (its id filled in per waiter). */
+static void complete(struct proc *p, enum agent_op op, struct agent_reply *reply)
+{
+	struct container_waiter *w, *next;
+
+	for (w = p->waiters.next; w != &p->waiters; w = next) {
+		next = w->next;
+		if (w->op != op)
+			continue;
+		waiter_unlink(w);
+		reply->id = w->id;
+		w->done(w, reply);
+	}
+}
+
+static void fail_reply(const struct proc *p, struct agent_reply *reply)
+{
+	reply_set_error(reply, 0, p->failure.code, p->failure.msg);
+}
+
+/* Done: it exited, and what it wrote to its terminal went out. */
+static void check_done(struct proc *p)
+{
+	struct agent_reply reply = {0};
+
+	if (p->state != PROC_RUNNING || !p->exited || (p->spec.terminal && !p->pty_drained))
+		return;
+	p->state = PROC_DONE;
+	container_wait_result(p->status, &reply.u.wait);
+	console_debug("container: process %u done (status 0x%x)", p->id, p->status);
+	complete(p, AGENT_OP_WAIT, &reply);
+}
+
+static void on_pty_drained(struct pty_relay *r, void *userdata)
+{
+	struct proc *p = userdata;
+
+	p->pty_drained = true;
+	check_done(p);
+}
+
+static void close_streams(struct proc *p)
+{
+	for (size_t i = 0; i < sizeof(p->streams) / sizeof(*p->streams); i++)
+		if (p->streams[i] >= 0) {
+			close(p->streams[i]);
+			p->streams[i] = -1;
+		}
+}
+
+static void take_pty(struct proc *p, int master)
+{
+	struct error e = {0};
+	int conn = p->streams[STREAM_PTY];
+
+	if (p->pty) {
+		close(master);
+		return;
+	}
+	p->streams[STREAM_PTY] = -1;
+	/* A resize may have come while the process was setting up. */
+	if (p->spec.rows && p->spec.cols)
+		pty_set_size(master, p->spec.rows, p->spec.cols, &e);
+	p->pty = pty_relay_start(p->ct->loop, master, conn, on_pty_drained, p, &e);
+	if (!p->pty) {
+		console_log("container: process %u: %s", p->id, e.msg);
+		/* Without a relay nobody waits for the output. */
+		p->pty_drained = true;
+	}
+}
+
+/* The report socket closed: the process exec'd, unless it said otherwise. */
+static void start_finished(struct proc *p)
+{
+	struct agent_reply reply = {0};
+
+	loop_remove(p->ct->loop, &p->report);
+	close(p->report.fd);
+	p->report.fd = -1;
+	close_streams(p);
+	if (p->failure.code) {
+		p->state = PROC_FAILED;
+		console_debug("container: process %u failed to start: %s", p->id, p->failure.msg);
+		fail_reply(p, &reply);
+		complete(p, AGENT_OP_START, &reply);
+		complete(p, AGENT_OP_WAIT, &reply);
+		return;
+	}
+	p->state = PROC_RUNNING;
+	if (!p->pty)
+		p->pty_drained = true;
+	console_debug("container: process %u running as pid %d", p->id, (int)p->pid);
+	reply.u.start.pid = (uint32_t)p->pid;
+	complete(p, AGENT_OP_START, &reply);
+	check_done(p);
+}
+
+static void on_report(struct watch *w, uint32_t events)
+{
+	struct proc *p = watch_owner(w, struct proc, report);
+	struct spawn_report r;
+	int n;
+
+	for (;;) {
+		n = spawn_read_report(w->fd, &r);
+		if (n == -EAGAIN)
+			return;
+		if (n <= 0)
+			break;
+		if (r.kind == SPAWN_REPORT_PTY)
+			take_pty(p, r.fd);
+		else if (!p->failure.code)
+			p->failure = r.error;
+	}
+	if (n < 0 && !p->failure.code)
+		error_errno(&p->failure, -n, "reading the process's setup report");
+	start_finished(p);
+}
+
+int container_create(struct container *ct, struct create_args *a, struct error *e)
+{
+	struct proc *p;
+
+	if (a->process != 1)
+		return error_set(e, EOPNOTSUPP,
+				 "process %u: only the container's main process (1) is supported",
+				 a->process);
+	if (ct->procs[a->process])
+		return error_set(e, EEXIST, "process %u exists already", a->process);
+	if (!ct->rootfs_ready) {
+		if (rootfs_prepare(a->rootfs_tag, e) < 0)
+			return -e->code;
+		ct->rootfs_ready = true;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->ct = ct;
+	p->id = a->process;
+	p->spec = a->spec;
+	memset(&a->spec, 0, sizeof(a->spec));
+	memcpy(p->hostname, a->hostname, sizeof(p->hostname));
+	for (size_t i = 0; i < sizeof(p->streams) / sizeof(*p->streams); i++)
+		p->streams[i] = -1;
+	p->report.fd = -1;
+	p->report.fn = on_report;
+	p->waiters.prev = p->waiters.next = &p->waiters;
+	ct->procs[a->process] = p;
+	console_debug("container: process %u created (%s)", p->id, p->spec.args[0]);
+	return 0;
+}
+
+int container_attach_check(struct container *ct, const struct attach_args *a, struct error *e)
+{
+	struct proc *p = find(ct, a->process, e);
+	const char *name = stream_names[a->stream];
+
+	if (!p)
+		return -e->code;
+	if (p->state != PROC_CREATED)
+		return error_set(e, EALREADY, "process %u was started already", a->process);
+	if (a->stream == STREAM_PTY && !p->spec.terminal)
+		return error_set(e, EINVAL,
+				 "process %u has no terminal: attach stdin, stdout, stderr",
+				 a->process);
+	if (a->stream != STREAM_PTY && p->spec.terminal)
+		return error_set(e, EINVAL, "process %u has a terminal: attach its pty",
+				 a->process);
+	if (a->stream == STREAM_STDIN && !p->spec.stdin)
+		return error_set(e, EINVAL, "process %u was created without stdin", a->process);
+	if (p->streams[a->stream] >= 0)
+		return error_set(e, EBUSY, "%s of process %u is attached already", name,
+				 a->process);
+	return 0;
+}
+
+void container_attach(struct container *ct, const struct attach_args *a, int fd)
+{
+	struct proc *p = ct->procs[a->process];
+
+	/* stdio connections become the process's own fds, which programs
+	 * expect to block; the agent never reads or writes them. */
+	if (a->stream != STREAM_PTY && fd_set_nonblock(fd, false) < 0)
+		console_log("container: stream fd: %m");
+	p->streams[a->stream] = fd;
+	console_debug("container: %s of process %u attached", stream_names[a->stream], p->id);
+}
+
+int container_start(struct container *ct, uint32_t process, struct container_waiter *w,
+		    struct error *e)
+{
+	struct proc *p = find(ct, process, e);
+	struct spawn_config c = {0};
+	int report;
+
+	if (!p)
+		return -e->code;
+	if (p->state != PROC_CREATED)
+		return error_set(e, EALREADY, "process %u was started already", process);
+	c.spec = &p->spec;
+	c.hostname = p->hostname;
+	for (int i = 0; i < 3; i++)
+		c.stdio[i] = p->streams[i];
+	if (spawn_process(&c, &p->pid, &report, e) < 0)
+		return error_prefix(e, "starting process %u", process);
+	/* The child has its copies; ours would keep the host from seeing EOF. */
+	for (int i = 0; i < 3; i++)
+		if (p->streams[i] >= 0) {
+			close(p->streams[i]);
+			p->streams[i] = -1;
+		}
+	p->state = PROC_STARTING;
+	p->report.fd = report;
+	if (loop_add(ct->loop, &p->report, EPOLLIN, e) < 0) {
+		/* The child goes on; nobody hears about its setup. */
+		error_set(&p->failure, e->code, "%s", e->msg);
+		kill(p->pid, SIGKILL);
+		start_finished(p);
+		return error_prefix(e, "starting process %u", process);
+	}
+	w->op = AGENT_OP_START;
+	waiter_add(p, w);
+	return 0;
+}
+
+int container_signal(struct container *ct, uint32_t process, int sig, struct error *e)
+{
+	struct proc *p = find(ct, process, e);
+
+	if (!p)
+		return -e->code;
+	if (p->state != PROC_RUNNING || p->exited)
+		return error_set(e, ESRCH, "process %u is not running", process);
+	if (kill(p->pid, sig) < 0)
+		return error_errno(e, errno, "process %u: kill", process);
+	return 0;
+}
+
+int container_resize(struct container *ct, uint32_t process, uint16_t rows, uint16_t cols,
+		     struct error *e)
+{
+	struct proc *p = find(ct, process, e);
+
+	if (!p)
+		return -e->code;
+	if (!p->spec.terminal)
+		return error_set(e, ENOTTY, "process %u has no terminal", process);
+	if (p->state == PROC_FAILED || p->state == PROC_DONE)
+		return error_set(e, ESRCH, "process %u is not running", process);
+	/* Before the terminal exists: it starts with this size. */
+	p->spec.rows = rows;
+	p->spec.cols = cols;
+	if (!p->pty)
+		return 0;
+	if (pty_relay_resize(p->pty, rows, cols, e) < 0)
+		return error_prefix(e, "process %u", process);
+	return 0;
+}
+
+int container_wait(struct container *ct, uint32_t process, struct container_waiter *w,
+		   struct wait_result *ret, struct error *e)
+{
+	struct proc *p = find(ct, process, e);
+
+	if (!p)
+		return -e->code;
+	if (p->state == PROC_FAILED)
+		return error_set(e, p->failure.code, "%s", p->failure.msg);
+	if (p->state == PROC_DONE) {
+		container_wait_result(p->status, ret);
+		return 1;
+	}
+	w->op = AGENT_OP_WAIT;
+	waiter_add(p, w);
+	return 0;
+}
+
+bool container_child_exited(struct container *ct, pid_t pid, int status)
+{
+	for (uint32_t i = 1; i <= MSG_PROCESS_MAX; i++) {
+		struct proc *p = ct->procs[i];
+
+		if (!p || p->pid != pid || p->exited)
+			continue;
+		p->exited = true;
+		p->status = status;
+		console_debug("container: process %u (pid %d) exited, status 0x%x", p->id, (int)pid,
+			      status);
+		/* Starting: the report socket's EOF comes and finishes it. */
+		check_done(p);
+		return true;
+	}
+	return false;
+}

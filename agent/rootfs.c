@@ -1,0 +1,169 @@
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* cache=loose: the share is read-only to the guest and, for the life of a
+ * container, left alone by the host, so the guest may cache lookups and
+ * attributes; under TCG every round trip to QEMU counts. msize: 256 KiB
+ * per 9p message moves big files in few round trips. */
+#define ROOTFS_9P_OPTIONS "trans=virtio,version=9p2000.L,cache=loose,msize=262144"
+
+static int mkdir_mode(const char *path, mode_t mode, struct error *e)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return error_errno(e, errno, "creating %s", path);
+	return 0;
+}
+
+int rootfs_prepare(const char *tag, struct error *e)
+{
+	static const char *const dirs[] = {"/run/c", ROOTFS_LOWER, ROOTFS_RW, ROOTFS_ROOT};
+	/* nodev: device nodes come from the agent's own /dev. Not nosuid:
+	 * setuid binaries of the image must work as they do under Docker. */
+	const unsigned long lower_flags = MS_RDONLY | MS_NODEV;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++)
+		if (mkdir_mode(dirs[i], 0700, e) < 0)
+			return -e->code;
+	if (mount(tag, ROOTFS_LOWER, "9p", lower_flags, ROOTFS_9P_OPTIONS) < 0)
+		return error_errno(e, errno, "mounting the root filesystem (9p tag %s)", tag);
+	if (mount("tmpfs", ROOTFS_RW, "tmpfs", MS_NODEV, "mode=0755") < 0) {
+		error_errno(e, errno, "mounting a tmpfs on %s", ROOTFS_RW);
+		goto fail_lower;
+	}
+	if (mkdir_mode(ROOTFS_RW "/upper", 0755, e) < 0 ||
+	    mkdir_mode(ROOTFS_RW "/work", 0700, e) < 0)
+		goto fail_rw;
+	if (mount("overlay", ROOTFS_ROOT, "overlay", 0,
+		  "lowerdir=" ROOTFS_LOWER ",upperdir=" ROOTFS_RW "/upper,workdir=" ROOTFS_RW
+		  "/work") < 0) {
+		error_errno(e, errno, "mounting the overlay on %s", ROOTFS_ROOT);
+		goto fail_rw;
+	}
+	return 0;
+
+fail_rw:
+	umount2(ROOTFS_RW, MNT_DETACH);
+fail_lower:
+	umount2(ROOTFS_LOWER, MNT_DETACH);
+	return -e->code;
+}
+
+struct fs_mount {
+	const char *source;
+	const char *target;
+	const char *fstype;
+	unsigned long flags;
+	const char *data;
+};
+
+/* What Docker gives a container, in order (/dev before what is inside). */
+static const struct fs_mount system_mounts[] = {
+    {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    {"sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    {"tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"},
+    {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+     "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+    {"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"},
+    {"mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+};
+
+static const struct {
+	const char *path;
+	unsigned major, minor;
+} device_nodes[] = {
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},	   {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+static const struct {
+	const char *target;
+	const char *path;
+} dev_links[] = {
+    {"/proc/self/fd", "/dev/fd"},	{"/proc/self/fd/0", "/dev/stdin"},
+    {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+    {"pts/ptmx", "/dev/ptmx"},
+};
+
+static int mount_system(struct error *e)
+{
+	for (size_t i = 0; i < sizeof(system_mounts) / sizeof(*system_mounts); i++) {
+		const struct fs_mount *m = &system_mounts[i];
+
+		/* The image may lack the mount point; the overlay is writable. */
+		if (mkdir_mode(m->target, 0755, e) < 0)
+			return -e->code;
+		if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
+			return error_errno(e, errno, "mounting %s on %s", m->fstype, m->target);
+		if (strcmp(m->target, "/dev") != 0)
+			continue;
+		for (size_t j = 0; j < sizeof(device_nodes) / sizeof(*device_nodes); j++)
+			if (mknod(device_nodes[j].path, S_IFCHR | 0666,
+				  makedev(device_nodes[j].major, device_nodes[j].minor)) < 0)
+				return error_errno(e, errno, "creating %s", device_nodes[j].path);
+		for (size_t j = 0; j < sizeof(dev_links) / sizeof(*dev_links); j++)
+			if (symlink(dev_links[j].target, dev_links[j].path) < 0)
+				return error_errno(e, errno, "creating %s", dev_links[j].path);
+	}
+	return 0;
+}
+
+int rootfs_enter(struct error *e)
+{
+	/* Nothing the container mounts may reach the agent's namespace. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return error_errno(e, errno, "making the mounts private");
+	if (chdir(ROOTFS_ROOT) < 0)
+		return error_errno(e, errno, "entering %s", ROOTFS_ROOT);
+	/* runc's way: the old root ends up stacked on the new one at ".",
+	 * from where it is detached, with every agent mount under it. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return error_errno(e, errno, "pivot_root to %s", ROOTFS_ROOT);
+	if (umount2(".", MNT_DETACH) < 0)
+		return error_errno(e, errno, "detaching the agent's root");
+	if (chdir("/") < 0)
+		return error_errno(e, errno, "chdir /");
+	/* After pivot_root, so that the image's symlinks resolve inside it. */
+	return mount_system(e);
+}
+
+int rootfs_mkdir_p(const char *path, unsigned uid, unsigned gid, struct error *e)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (bprintf(buf, sizeof(buf), "%s", path) < 0)
+		return error_set(e, ENAMETOOLONG, "%s: path too long", path);
+	if (stat(buf, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0
+					   : error_set(e, ENOTDIR, "%s is not a directory", path);
+	for (char *p = buf + 1;; p++) {
+		bool last = *p == '\0';
+
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) == 0) {
+			if (chown(buf, uid, gid) < 0)
+				return error_errno(e, errno, "chown %s", buf);
+		} else if (errno != EEXIST) {
+			return error_errno(e, errno, "creating %s", buf);
+		}
+		if (last)
+			break;
+		*p = '/';
+	}
+	return 0;
+}

@@ -1,0 +1,265 @@
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdnoreturn.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "exec-search.h"
+#include "pty.h"
+#include "rootfs.h"
+#include "util.h"
+
+#define SPAWN_CLONE_FLAGS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC)
+/* The child's report socket, once its stdio is in place. */
+#define REPORT_FD 3
+
+struct report_msg {
+	int32_t kind;
+	int32_t code;
+	char text[ERROR_MSG_MAX];
+};
+
+/* ---- the child ---- */
+
+static void send_report(int kind, int code, const char *text, int fd)
+{
+	struct report_msg m = {.kind = kind, .code = code};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	snprintf(m.text, sizeof(m.text), "%s", text);
+	if (fd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		ctl.h.cmsg_level = SOL_SOCKET;
+		ctl.h.cmsg_type = SCM_RIGHTS;
+		ctl.h.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&ctl.h), &fd, sizeof(int));
+	}
+	while (sendmsg(REPORT_FD, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+static noreturn void fail(int code, const char *text)
+{
+	send_report(SPAWN_REPORT_FAILED, code, text, -1);
+	_exit(127);
+}
+
+/* A failure to set up the container, as opposed to one of the command. */
+static noreturn void fail_setup(const struct error *e)
+{
+	fail(EIO, e->msg);
+}
+
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	/* The agent blocks SIGCHLD for its signalfd and ignores SIGPIPE;
+	 * both would pass through execve. */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* fds 0-2 from the config (or /dev/null), the report socket on REPORT_FD,
+ * nothing else: the agent's listeners, connections and epoll stay out. */
+static void setup_fds(const struct spawn_config *c, int report)
+{
+	struct error e = {0};
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0) {
+		/* Before the report socket is in place: nobody to tell. */
+		_exit(127);
+	}
+	for (int i = 0; i < 3; i++) {
+		int src = !c->spec->terminal && c->stdio[i] >= 0 ? c->stdio[i] : null;
+		if (dup2(src, i) < 0)
+			_exit(127);
+	}
+	/* Sources are all above 2; one on REPORT_FD is in place already. */
+	if (report != REPORT_FD && dup3(report, REPORT_FD, O_CLOEXEC) < 0)
+		_exit(127);
+	if (close_range(REPORT_FD + 1, ~0u, 0) < 0) {
+		error_errno(&e, errno, "closing the agent's fds");
+		fail_setup(&e);
+	}
+}
+
+static void setup_terminal(const struct process_spec *spec)
+{
+	struct error e = {0};
+	int master, slave;
+
+	if (pty_open(spec->uid, spec->rows, spec->cols, &master, &slave, &e) < 0)
+		fail_setup(&e);
+	send_report(SPAWN_REPORT_PTY, 0, "", master);
+	close(master);
+	for (int i = 0; i < 3; i++)
+		if (dup2(slave, i) < 0) {
+			error_errno(&e, errno, "putting the terminal on fd %d", i);
+			fail_setup(&e);
+		}
+	close(slave);
+	if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0) {
+		error_errno(&e, errno, "making the terminal the controlling one");
+		fail_setup(&e);
+	}
+}
+
+static void setup_identity(const struct process_spec *spec)
+{
+	struct error e = {0};
+
+	/* Working directory first, as root: Docker creates a missing one
+	 * for the user. Supplementary groups come with the user's groups. */
+	if (rootfs_mkdir_p(spec->cwd, spec->uid, spec->gid, &e) < 0) {
+		error_prefix(&e, "working directory");
+		fail_setup(&e);
+	}
+	if (chdir(spec->cwd) < 0) {
+		error_errno(&e, errno, "chdir to %s", spec->cwd);
+		fail_setup(&e);
+	}
+	if (setgroups(0, NULL) < 0 || setgid(spec->gid) < 0 || setuid(spec->uid) < 0) {
+		error_errno(&e, errno, "becoming uid %u gid %u", (unsigned)spec->uid,
+			    (unsigned)spec->gid);
+		fail_setup(&e);
+	}
+}
+
+static int try_execve(const char *path, void *userdata)
+{
+	const struct process_spec *spec = userdata;
+
+	execve(path, spec->args, spec->env);
+	return errno;
+}
+
+static noreturn void child_main(const struct spawn_config *c, int report)
+{
+	const struct process_spec *spec = c->spec;
+	const char *hostname = c->hostname[0] ? c->hostname : SPAWN_DEFAULT_HOSTNAME;
+	char msg[ERROR_MSG_MAX];
+	struct error e = {0};
+	int err;
+
+	reset_signals();
+	setup_fds(c, report);
+	/* Device nodes and directories get exactly the modes asked for. */
+	umask(0);
+	if (setsid() < 0) {
+		error_errno(&e, errno, "setsid");
+		fail_setup(&e);
+	}
+	if (rootfs_enter(&e) < 0)
+		fail_setup(&e);
+	if (spec->terminal)
+		setup_terminal(spec);
+	if (sethostname(hostname, strlen(hostname)) < 0) {
+		error_errno(&e, errno, "setting the host name");
+		fail_setup(&e);
+	}
+	setup_identity(spec);
+	umask(022);
+	err = exec_search(spec->args[0], exec_env_get(spec->env, "PATH"), try_execve, (void *)spec);
+	exec_error_message(spec->args[0], err, msg, sizeof(msg));
+	fail(err, msg);
+}
+
+/* ---- the agent ---- */
+
+int spawn_process(const struct spawn_config *c, pid_t *ret_pid, int *ret_report, struct error *e)
+{
+	_cleanup_close_ int ours = -1, theirs = -1;
+	int fds[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+		return error_errno(e, errno, "socketpair");
+	ours = fds[0];
+	theirs = fds[1];
+	/* Like fork: the child runs on a copy of this stack. */
+	pid = (pid_t)syscall(SYS_clone, SPAWN_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid < 0)
+		return error_errno(e, errno, "clone");
+	if (pid == 0)
+		child_main(c, theirs);
+	if (fd_set_nonblock(ours, true) < 0)
+		return error_errno(e, errno, "making the report socket non-blocking");
+	*ret_pid = pid;
+	*ret_report = TAKE_FD(ours);
+	return 0;
+}
+
+int spawn_read_report(int fd, struct spawn_report *ret)
+{
+	struct report_msg m;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+	struct msghdr msg = {
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = ctl.buf,
+	    .msg_controllen = sizeof(ctl.buf),
+	};
+	int passed = -1;
+	ssize_t n;
+
+	do
+		n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 0;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); h; h = CMSG_NXTHDR(&msg, h))
+		if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS &&
+		    h->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&passed, CMSG_DATA(h), sizeof(int));
+	memset(ret, 0, sizeof(*ret));
+	ret->fd = -1;
+	if ((size_t)n != sizeof(m) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		goto bad;
+	m.text[sizeof(m.text) - 1] = '\0';
+	if (m.kind == SPAWN_REPORT_PTY && passed >= 0) {
+		ret->kind = SPAWN_REPORT_PTY;
+		ret->fd = passed;
+		return 1;
+	}
+	if (m.kind == SPAWN_REPORT_FAILED) {
+		if (passed >= 0)
+			close(passed);
+		ret->kind = SPAWN_REPORT_FAILED;
+		error_set(&ret->error, m.code > 0 && m.code < 4096 ? m.code : EIO, "%s", m.text);
+		return 1;
+	}
+bad:
+	if (passed >= 0)
+		close(passed);
+	ret->kind = SPAWN_REPORT_FAILED;
+	error_set(&ret->error, EIO, "the process sent a malformed report");
+	return 1;
+}
