@@ -1,10 +1,14 @@
 /* launcher run: a command in a new container, in its own microVM, with
  * stdio, exit codes and signals as `docker run` has them. */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,7 +16,7 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "run-options.h"
-#include "run-session.h"
+#include "monitor.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -69,9 +73,10 @@ static void build_args(const struct run_options *o, struct process_spec *p)
 	p->nargs = n;
 }
 
-static int build_create(const struct run_options *o, const char *hostname,
-			struct agent_request *req, struct error *e)
+static int build_create(const void *ctx, const char *hostname, struct agent_request *req,
+			struct error *e)
 {
+	const struct run_options *o = ctx;
 	struct create_args *c = &req->u.create;
 	struct process_spec *p = &c->spec;
 
@@ -123,17 +128,67 @@ static int usage_error(const struct error *e)
 	return EXIT_LAUNCHER;
 }
 
+static const int proxied_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+static int client_signalfd(const struct run_options *o)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	if (o->sig_proxy)
+		for (size_t i = 0; i < sizeof(proxied_signals) / sizeof(*proxied_signals); i++)
+			sigaddset(&set, proxied_signals[i]);
+	if (o->tty)
+		sigaddset(&set, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+/* The foreground side: forwards signals to the monitor and waits for the
+ * exit status it reports. */
+static int client_wait(int fd, pid_t monitor, int sigfd)
+{
+	for (;;) {
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+		struct monitor_msg m;
+		struct signalfd_siginfo si;
+		ssize_t n;
+
+		if (poll(p, sigfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents & POLLIN && read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			m = (struct monitor_msg){.value = (int)si.ssi_signo};
+			m.type = si.ssi_signo == SIGWINCH ? MONITOR_WINCH : MONITOR_SIGNAL;
+			(void)!send(fd, &m, sizeof(m), MSG_NOSIGNAL);
+		}
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = recv(fd, &m, sizeof(m), 0);
+		if (n == (ssize_t)sizeof(m) && m.type == MONITOR_RESULT) {
+			terminal_restore();
+			m.text[sizeof(m.text) - 1] = '\0';
+			if (m.text[0])
+				launcher_error("%s", m.text);
+			return m.value;
+		}
+		if (n <= 0)
+			break;
+	}
+	terminal_restore();
+	launcher_error("the container's monitor (pid %d) exited without an exit status",
+		       (int)monitor);
+	return EXIT_LAUNCHER;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_options o;
-	struct agent_request create = {0};
 	struct domain_share share = {.tag = ROOTFS_TAG, .readonly = 1};
-	struct boot_opts bo = {0};
-	struct run_session_opts so;
-	struct booted b;
+	struct monitor_opts mo = {0};
 	struct error e = {0};
-	char rootfs[PATH_MAX], hostname[MSG_HOSTNAME_MAX];
-	int r, code = EXIT_LAUNCHER;
+	char rootfs[PATH_MAX];
+	int sv[2], sigfd, r, code = EXIT_LAUNCHER;
+	pid_t pid;
 
 	r = run_options_parse(argc, argv, &o, &e);
 	if (r)
@@ -153,36 +208,40 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	share.source = rootfs;
-	bo = (struct boot_opts){.accel = o.accel, .shares = &share, .nshares = 1};
-	vm_size(&o, &bo);
-	if (boot_vm(&bo, &b, &e) < 0) {
-		launcher_error("%s", e.msg);
+	mo = (struct monitor_opts){
+		.boot = {.accel = o.accel, .shares = &share, .nshares = 1},
+		.interactive = o.interactive,
+		.tty = o.tty,
+		.hostname = o.hostname,
+		.build_create = build_create,
+		.ctx = &o,
+	};
+	vm_size(&o, &mo.boot);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		launcher_error("socketpair: %s", strerror(errno));
 		goto out;
 	}
-	/* Docker's default host name is the container's short id. */
-	snprintf(hostname, sizeof(hostname), "%s",
-		 o.hostname ? o.hostname : hv_vm_name(b.vm) + strlen("launcher-"));
-	if (build_create(&o, hostname, &create, &e) < 0) {
-		boot_destroy(&b);
-		launcher_error("%s", e.msg);
+	sigfd = client_signalfd(&o);
+	pid = fork();
+	if (pid < 0) {
+		launcher_error("starting the monitor: %s", strerror(errno));
 		goto out;
 	}
-	so = (struct run_session_opts){.interactive = o.interactive, .tty = o.tty,
-				       .sig_proxy = o.sig_proxy};
-	r = run_session(&b, &create, &so, &code, &e);
-	if (r < 0) {
-		boot_explain(&b, &e);
-		boot_destroy(&b);
-		launcher_error("%s", e.msg);
-		code = EXIT_LAUNCHER;
-		goto out;
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(sv[0]);
+		if (sigfd >= 0)
+			close(sigfd);
+		monitor_main(sv[1], &mo);
 	}
-	if (r > 0)
-		launcher_error("%s", e.msg);
-	if (boot_shutdown(&b, 1u << 30, &e) < 0)
-		launcher_error("stopping the VM: %s", e.msg); /* the exit code stays the process's */
+	close(sv[1]);
+	if (o.tty && o.interactive)
+		terminal_make_raw(STDIN_FILENO);
+	code = client_wait(sv[0], pid, sigfd);
+	close(sv[0]);
 out:
-	agent_request_free(&create);
 	run_options_free(&o);
 	return code;
 }

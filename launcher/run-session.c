@@ -4,13 +4,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "agent-client.h"
 #include "cleanup.h"
 #include "exit-status.h"
+#include "monitor.h"
 #include "protocol.h"
 #include "terminal.h"
 #include "util.h"
@@ -41,15 +41,12 @@ struct session {
 	const struct run_session_opts *o;
 	struct pump pumps[PUMPS_MAX];
 	int npumps;
-	int sigfd;
 	struct frame_reader ctl;
 	struct pending pending[PENDING_MAX];
 	uint64_t next_id;
 	bool exited;
 	struct wait_result status;
 };
-
-static const int proxied_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 static int attach_stream(struct session *s, enum stream_kind kind, struct error *e)
 {
@@ -187,24 +184,34 @@ static int read_control(struct session *s, struct error *e)
 	return 0;
 }
 
-static void forward_signal(struct session *s, int sig, struct error *e)
+static void forward(struct session *s, const struct monitor_msg *m, struct error *e)
 {
-	struct agent_request req = {.op = AGENT_OP_SIGNAL, .u.process = {.process = 1, .signal = sig}};
+	struct agent_request req = {.op = AGENT_OP_SIGNAL,
+				    .u.process = {.process = 1, .signal = m->value}};
 
-	if (sig == SIGWINCH) {
+	if (m->type == MONITOR_WINCH) {
 		req.op = AGENT_OP_RESIZE;
 		if (!terminal_size_any(&req.u.process.rows, &req.u.process.cols))
 			return;
+	} else if (m->type != MONITOR_SIGNAL || m->value <= 0 || m->value > 64) {
+		return;
 	}
 	(void)send_request(s, &req, e);
 }
 
-static void read_signals(struct session *s, struct error *e)
+/* Returns -ECANCELED when the client has gone. */
+static int read_client(struct session *s, struct error *e)
 {
-	struct signalfd_siginfo si;
+	struct monitor_msg m;
+	ssize_t n = recv(s->o->client_fd, &m, sizeof(m), MSG_DONTWAIT);
 
-	while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		forward_signal(s, (int)si.ssi_signo, e);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return error_set(e, ECANCELED, "the client of the monitor went away");
+	if (n == (ssize_t)sizeof(m))
+		forward(s, &m, e);
+	return 0;
 }
 
 static bool pump_done(const struct pump *p)
@@ -268,7 +275,7 @@ static int relay(struct session *s, struct error *e)
 
 		pfd[n] = (struct pollfd){.fd = s->b->control_fd, .events = POLLIN};
 		pump_of[n++] = -1;
-		pfd[n] = (struct pollfd){.fd = s->sigfd, .events = POLLIN};
+		pfd[n] = (struct pollfd){.fd = s->o->client_fd, .events = POLLIN};
 		pump_of[n++] = -2;
 		for (int i = 0; i < s->npumps; i++) {
 			struct pump *p = &s->pumps[i];
@@ -298,7 +305,8 @@ static int relay(struct session *s, struct error *e)
 				if (read_control(s, e) < 0)
 					return -e->code;
 			} else if (pump_of[i] == -2) {
-				read_signals(s, e);
+				if (read_client(s, e) < 0)
+					return -e->code;
 			} else if (pfd[i].events & POLLOUT) {
 				pump_write(&s->pumps[pump_of[i]]);
 			} else {
@@ -307,20 +315,6 @@ static int relay(struct session *s, struct error *e)
 		}
 	}
 	return 0;
-}
-
-static int make_signalfd(const struct run_session_opts *o)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	if (o->sig_proxy)
-		for (size_t i = 0; i < sizeof(proxied_signals) / sizeof(*proxied_signals); i++)
-			sigaddset(&set, proxied_signals[i]);
-	if (o->tty)
-		sigaddset(&set, SIGWINCH);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
 static int start_process(struct session *s, int *ret_exit, struct error *e)
@@ -351,7 +345,6 @@ int run_session(struct booted *b, struct agent_request *create, const struct run
 	s->b = b;
 	s->o = o;
 	s->next_id = 100;
-	s->sigfd = make_signalfd(o);
 	frame_reader_init(&s->ctl);
 	create->id = s->next_id++;
 	r = agent_call(b->control_fd, create, &reply, AGENT_CALL_TIMEOUT_MS, e);
@@ -362,8 +355,6 @@ int run_session(struct booted *b, struct agent_request *create, const struct run
 	r = attach_all(s, e);
 	if (r < 0)
 		goto out;
-	if (o->tty && o->interactive && isatty(STDIN_FILENO))
-		terminal_make_raw(STDIN_FILENO);
 	r = start_process(s, ret_exit, e);
 	if (r != 0)
 		goto out;
@@ -374,7 +365,6 @@ int run_session(struct booted *b, struct agent_request *create, const struct run
 	if (r == 0)
 		*ret_exit = exit_code_for_wait(&s->status);
 out:
-	terminal_restore();
 	fd_set_nonblock(b->control_fd, false);
 	for (int i = 0; i < s->npumps; i++) {
 		struct pump *p = &s->pumps[i];
@@ -384,8 +374,6 @@ out:
 			close(p->out);
 	}
 	frame_reader_free(&s->ctl);
-	if (s->sigfd >= 0)
-		close(s->sigfd);
 	free(s);
 	return r;
 }

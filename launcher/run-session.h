@@ -13,13 +13,14 @@
 
 struct run_session_opts {
 	bool interactive; /* relay our stdin */
-	bool tty;	  /* one pty stream; SIGWINCH becomes resize */
-	bool sig_proxy;	  /* forward the signals a user sends launcher */
+	bool tty;	  /* one pty stream */
+	int client_fd;	  /* the monitor's client: signals and resizes come from it */
 };
 
 /* Runs the process described by create (process 1). Returns 0 and the
  * Docker-style exit code in *ret_exit; 1 when the agent refused to start
  * it (command not found, not executable), with the agent's message in e
- * and 127, 126 or 125 in *ret_exit; or -errno with e filled. */
+ * and 127, 126 or 125 in *ret_exit; -ECANCELED when the client went away;
+ * or -errno with e filled. */
 int run_session(struct booted *b, struct agent_request *create, const struct run_session_opts *o,
 		int *ret_exit, struct error *e);

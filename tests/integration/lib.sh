@@ -8,6 +8,7 @@ export LIBVIRT_DEFAULT_URI=${LAUNCHER_LIBVIRT_URI:-qemu:///system}
 RUN_ROOT=$(mktemp -d /tmp/launcher-it.XXXXXX)
 export LAUNCHER_RUN_ROOT=$RUN_ROOT
 WORK=$(mktemp -d /tmp/launcher-it-work.XXXXXX)
+chmod 755 "$WORK" # QEMU's user reads root filesystems made below it
 trap 'rm -rf "$RUN_ROOT" "$WORK"' EXIT
 
 fail() {
@@ -39,6 +40,7 @@ vm_names() {
 assert_no_leftovers() {
   local names n
   names=$(vm_names "$@")
+  [ -n "$names" ] || fail "no VM names found in $* to check for leftovers"
   for n in $names; do
     virsh list --all --name 2>/dev/null | grep -qx "$n" && fail "domain $n is still defined"
     pgrep -f "guest=$n" >/dev/null && fail "QEMU of $n is still running"
@@ -59,4 +61,10 @@ wait_exit() {
     sleep 0.1
   done
   fail "process $pid still running after ${secs}s (hang)"
+}
+
+# A busybox root filesystem for this test, made once: sets ROOTFS.
+make_rootfs() {
+  ROOTFS=$WORK/rootfs
+  "$(dirname "${BASH_SOURCE[0]}")/make-rootfs.sh" "$ROOTFS"
 }
