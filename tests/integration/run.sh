@@ -65,6 +65,13 @@ out=$(run --entrypoint /bin/echo hi there)
 [ "$out" = "hi there" ] || fail "--entrypoint: '$out'"
 pass "-e --env-file -w -u --hostname --entrypoint"
 
+avail=$(run --memory 512m sh -c "sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo")
+[ "$avail" -ge $((512 * 1024)) ] && [ "$avail" -lt $((600 * 1024)) ] ||
+  fail "--memory 512m: the guest has $avail kB available"
+out=$(run --cpus 1.5 nproc)
+[ "$out" = 2 ] || fail "--cpus 1.5: nproc says $out"
+pass "--memory and --cpus size the VM"
+
 "${RUN[@]}" sh -c 'trap "echo got TERM; exit 42" TERM; echo ready; while :; do sleep 0.1; done' >"$WORK/o" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do grep -q ready "$WORK/o" && break; sleep 0.1; done
