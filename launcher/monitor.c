@@ -1,6 +1,7 @@
 #include "monitor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,20 @@
 
 #include "exit-status.h"
 #include "run-session.h"
+
+/* The monitor shares the user's stdio with the client: once the container
+ * is done, let go of it, or `$(launcher run ...)` would wait for the VM to
+ * power off too. */
+static void release_stdio(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0)
+		return;
+	for (int fd = 0; fd <= 2; fd++)
+		dup2(null, fd);
+	close(null);
+}
 
 static void report(int fd, int code, const char *text)
 {
@@ -58,6 +73,7 @@ _Noreturn void monitor_main(int client_fd, const struct monitor_opts *o)
 		_exit(0);
 	}
 	/* The exit status is known: tell the client now, power off after. */
+	release_stdio();
 	report(client_fd, code, r > 0 ? e.msg : NULL);
 	close(client_fd);
 	if (boot_shutdown(&b, 1u << 30, &e) < 0)

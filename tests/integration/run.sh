@@ -104,6 +104,16 @@ done
 assert_no_leftovers "$WORK/o"
 pass "SIGKILL of launcher run leaves no VM or backend"
 
+"${RUN[@]}" sh -c 'echo ready launcher-$(hostname); sleep 1000' >"$WORK/o" 2>"$WORK/e" &
+pid=$!
+for _ in $(seq 1 300); do grep -q ready "$WORK/o" && break; sleep 0.1; done
+vm=$(vm_names "$WORK/o")
+kill -9 "$(cat "/run/libvirt/qemu/$vm.pid")"
+wait_exit $pid 30
+rc=0; wait $pid || rc=$?
+[ "$rc" = 125 ] && grep -q "VM $vm is gone" "$WORK/e" || fail "QEMU killed: exit $rc: $(cat "$WORK/e")"
+pass "QEMU killed under a running container: exit 125, $(cut -c1-80 "$WORK/e")"
+
 for args in "--bogus" "--memory 1k" "--cpus 0" "-u nobody"; do
   rc=0; run $args true 2>"$WORK/e" || rc=$?
   [ "$rc" = 125 ] && grep -q "launcher run --help" "$WORK/e" || fail "'$args': exit $rc: $(cat "$WORK/e")"
