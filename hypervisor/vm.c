@@ -461,13 +461,12 @@ int hv_vm_start(const struct hv_host *host, const struct hv_vm_opts *opts, struc
 		struct error *e)
 {
 	struct hv_vm *vm = xcalloc(1, sizeof(*vm));
-
-	vm->lock_fd = -1;
 	struct guest_files files = host->files;
 	char dac_label[64], *label = NULL, stage_dir[PATH_MAX];
 	uid_t quid;
 	gid_t qgid;
 
+	vm->lock_fd = -1;
 	vm->times.begin = now_ns();
 	vm->vsock = host->vsock;
 	vm->cid = 3; /* each vhost-user backend is its own vsock world */
