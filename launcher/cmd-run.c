@@ -210,7 +210,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (check_rootfs(o.rootfs, rootfs, &e) < 0) {
-		launcher_error("%s", e.msg);
+		code = usage_error(&e);
 		goto out;
 	}
 	share.source = rootfs;

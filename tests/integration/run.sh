@@ -119,5 +119,5 @@ for args in "--bogus" "--memory 1k" "--cpus 0" "-u nobody"; do
   [ "$rc" = 125 ] && grep -q "launcher run --help" "$WORK/e" || fail "'$args': exit $rc: $(cat "$WORK/e")"
 done
 rc=0; "$LAUNCHER" run --rootfs /nonexistent true 2>"$WORK/e" || rc=$?
-[ "$rc" = 125 ] || fail "missing rootfs exit $rc"
+[ "$rc" = 125 ] && grep -q "launcher run --help" "$WORK/e" || fail "missing rootfs exit $rc: $(cat "$WORK/e")"
 pass "bad input exits 125 with a message"
