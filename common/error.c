@@ -14,35 +14,42 @@ static int normalize(int code)
 	return code ? code : EIO;
 }
 
+__attribute__((format(printf, 3, 0)))
+static int error_vset(struct error *e, int code, const char *fmt, va_list ap)
+{
+	code = normalize(code);
+	if (e) {
+		e->code = code;
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	}
+	return -code;
+}
+
 int error_set(struct error *e, int code, const char *fmt, ...)
 {
 	va_list ap;
+	int r;
 
-	code = normalize(code);
-	if (!e)
-		return -code;
-	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	r = error_vset(e, code, fmt, ap);
 	va_end(ap);
-	return -code;
+	return r;
 }
 
 int error_errno(struct error *e, int code, const char *fmt, ...)
 {
 	va_list ap;
 	size_t len;
+	int r;
 
-	code = normalize(code);
-	if (!e)
-		return -code;
-	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	r = error_vset(e, code, fmt, ap);
 	va_end(ap);
-	len = strlen(e->msg);
-	snprintf(e->msg + len, sizeof(e->msg) - len, ": %s", strerror(code));
-	return -code;
+	if (e) {
+		len = strlen(e->msg);
+		snprintf(e->msg + len, sizeof(e->msg) - len, ": %s", strerror(-r));
+	}
+	return r;
 }
 
 int error_prefix(struct error *e, const char *fmt, ...)

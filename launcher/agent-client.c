@@ -24,8 +24,7 @@ int agent_read_reply(int fd, uint64_t id, enum agent_op op, struct agent_reply *
 	return 0;
 }
 
-int agent_call(int fd, const struct agent_request *req, struct agent_reply *ret, int timeout_ms,
-	       struct error *e)
+int agent_send(int fd, const struct agent_request *req, struct error *e)
 {
 	_cleanup_free_ char *msg = NULL;
 	size_t len;
@@ -35,5 +34,13 @@ int agent_call(int fd, const struct agent_request *req, struct agent_reply *ret,
 		return error_set(e, ENOMEM, "formatting the %s request", agent_op_name(req->op));
 	if (proto_send(fd, msg, len, e) < 0)
 		return error_prefix(e, "agent %s", agent_op_name(req->op));
+	return 0;
+}
+
+int agent_call(int fd, const struct agent_request *req, struct agent_reply *ret, int timeout_ms,
+	       struct error *e)
+{
+	if (agent_send(fd, req, e) < 0)
+		return -e->code;
 	return agent_read_reply(fd, req->id, req->op, ret, timeout_ms, e);
 }

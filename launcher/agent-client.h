@@ -8,6 +8,9 @@
 
 #define AGENT_CALL_TIMEOUT_MS 10000
 
+/* Sends req on fd without waiting for the reply. */
+int agent_send(int fd, const struct agent_request *req, struct error *e);
+
 /* Sends req on fd and waits for its reply. A reply that does not parse, or
  * carries another id, is an error; so is an error reply from the agent,
  * whose message lands in e. */

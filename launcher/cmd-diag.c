@@ -88,16 +88,13 @@ static int write_stream(int fd, const uint8_t *buf, size_t len, struct error *e)
 
 static int open_stream(struct booted *b, const struct agent_request *req, struct error *e)
 {
-	_cleanup_free_ char *msg = NULL;
 	_cleanup_close_ int fd = hv_vm_connect(b->vm, AGENT_STREAM_PORT, e);
-	size_t len;
 
 	if (fd < 0)
 		return fd == -ECONNREFUSED ? error_set(e, ECONNREFUSED, "agent stream port refused")
 					   : -e->code;
-	msg = agent_request_format(req, &len);
-	if (!msg || proto_send(fd, msg, len, e) < 0)
-		return error_set(e, EIO, "sending the diag request");
+	if (agent_send(fd, req, e) < 0)
+		return -e->code;
 	if (fd_set_nonblock(fd, true) < 0)
 		return error_errno(e, errno, "fcntl");
 	return TAKE_FD(fd);

@@ -106,8 +106,6 @@ static int attach_all(struct session *s, struct error *e)
 
 static int send_request(struct session *s, struct agent_request *req, struct error *e)
 {
-	_cleanup_free_ char *msg = NULL;
-	size_t len;
 	int slot = -1;
 
 	for (int i = 0; i < PENDING_MAX; i++)
@@ -118,12 +116,9 @@ static int send_request(struct session *s, struct agent_request *req, struct err
 	if (slot < 0)
 		return error_set(e, EBUSY, "too many requests to the agent in flight");
 	req->id = s->next_id++;
-	msg = agent_request_format(req, &len);
-	if (!msg)
-		return error_set(e, ENOMEM, "formatting a %s request", agent_op_name(req->op));
 	/* The control socket stays blocking for writes: requests are small. */
-	if (proto_send(s->b->control_fd, msg, len, e) < 0)
-		return error_prefix(e, "agent %s", agent_op_name(req->op));
+	if (agent_send(s->b->control_fd, req, e) < 0)
+		return -e->code;
 	s->pending[slot] = (struct pending){.id = req->id, .op = req->op};
 	return 0;
 }
