@@ -448,7 +448,9 @@ static int define_domain(struct hv_vm *vm, const struct hv_host *host,
 		return error_prefix(e, "building the domain XML");
 	/* Autodestroy: libvirtd destroys the domain when our connection closes,
 	 * so a killed launcher cannot leave its VM running. */
-	vm->dom = virDomainCreateXML(vm->conn, xml, VIR_DOMAIN_START_AUTODESTROY);
+	vm->dom = virDomainCreateXML(vm->conn, xml,
+				     VIR_DOMAIN_START_AUTODESTROY |
+					     (opts->paused ? VIR_DOMAIN_START_PAUSED : 0));
 	if (!vm->dom)
 		return error_set(e, EIO, "starting domain %s: %s", vm->name, libvirt_msg());
 	vm->times.defined = now_ns();
@@ -511,6 +513,13 @@ fail:
 	error_prefix(e, "starting VM %s", vm->name);
 	hv_vm_destroy(vm);
 	return -e->code;
+}
+
+int hv_vm_resume(struct hv_vm *vm, struct error *e)
+{
+	if (virDomainResume(vm->dom) < 0)
+		return error_set(e, EIO, "resuming VM %s: %s", vm->name, libvirt_msg());
+	return 0;
 }
 
 int hv_vm_connect(struct hv_vm *vm, uint32_t port, struct error *e)

@@ -44,6 +44,7 @@ struct hv_vm_opts {
 	int keep_state; /* leave the state dir (console log) after destroy */
 	const struct domain_share *shares; /* host directories for the guest (9p) */
 	unsigned nshares;
+	int paused; /* create the domain with its CPU stopped; hv_vm_resume starts it */
 };
 
 struct hv_vm;
@@ -62,6 +63,9 @@ const char *hv_vm_state_dir(const struct hv_vm *vm);
 const char *hv_vm_console_log(const struct hv_vm *vm);
 const struct hv_vm_times *hv_vm_times(const struct hv_vm *vm);
 pid_t hv_vm_backend_pid(const struct hv_vm *vm);
+
+/* Lets the CPU of a VM started with opts.paused run: the guest boots. */
+int hv_vm_resume(struct hv_vm *vm, struct error *e);
 
 /* A connected stream to guest port `port`, whichever vsock path is in use.
  * Returns the fd, -ECONNREFUSED when nothing listens there (yet), or another

@@ -14,17 +14,31 @@
 /* libvirt takes over a second to notice that QEMU died. */
 #define EXPLAIN_TIMEOUT_MS 3000
 
+int boot_wait_agent(struct booted *b, struct error *e)
+{
+	int fd = hv_vm_connect_wait(b->vm, AGENT_CONTROL_PORT, BOOT_AGENT_TIMEOUT_MS, e);
+
+	if (fd < 0) {
+		error_prefix(e, "waiting for the agent of VM %s", hv_vm_name(b->vm));
+		boot_destroy(b);
+		return -e->code;
+	}
+	b->control_fd = fd;
+	b->agent_reachable = now_ns();
+	return 0;
+}
+
 int boot_vm(const struct boot_opts *opts, struct booted *ret, struct error *e)
 {
 	char run_root[PATH_MAX];
 	struct hv_vm_opts vo = {
-		.run_root = run_root,
-		.vcpus = opts->vcpus,
-		.memory_mib = opts->memory_mib,
-		.shares = opts->shares,
-		.nshares = opts->nshares,
+	    .run_root = run_root,
+	    .vcpus = opts->vcpus,
+	    .memory_mib = opts->memory_mib,
+	    .shares = opts->shares,
+	    .nshares = opts->nshares,
+	    .paused = opts->paused,
 	};
-	int fd;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->control_fd = -1;
@@ -33,14 +47,17 @@ int boot_vm(const struct boot_opts *opts, struct booted *ret, struct error *e)
 		return -e->code;
 	if (hv_vm_start(&ret->host, &vo, &ret->vm, e) < 0)
 		return -e->code;
-	fd = hv_vm_connect_wait(ret->vm, AGENT_CONTROL_PORT, BOOT_AGENT_TIMEOUT_MS, e);
-	if (fd < 0) {
-		error_prefix(e, "waiting for the agent of VM %s", hv_vm_name(ret->vm));
-		boot_destroy(ret);
+	if (opts->paused)
+		return 0;
+	return boot_wait_agent(ret, e);
+}
+
+int boot_resume(struct booted *b, struct error *e)
+{
+	if (hv_vm_resume(b->vm, e) < 0) {
+		boot_destroy(b);
 		return -e->code;
 	}
-	ret->control_fd = fd;
-	ret->agent_reachable = now_ns();
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 /* Boot a VM and reach its agent: shared by the verbs that need a VM. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "accel.h"
 #include "error.h"
 #include "vm.h"
@@ -13,18 +15,27 @@ struct boot_opts {
 	unsigned memory_mib;
 	const struct domain_share *shares;
 	unsigned nshares;
+	bool paused; /* stop after creating the domain: boot_resume finishes */
 };
 
 struct booted {
 	struct hv_host host;
 	struct hv_vm *vm;
-	int control_fd;		 /* connected to the agent's control port */
+	int control_fd;		  /* connected to the agent's control port */
 	uint64_t agent_reachable; /* monotonic ns */
 };
 
 /* Probes the host (libvirt, accelerator, vsock, guest files), starts a VM
- * and connects to its agent. */
+ * and connects to its agent (unless opts.paused). */
 int boot_vm(const struct boot_opts *opts, struct booted *ret, struct error *e);
+
+/* For a VM booted with opts.paused: lets it run (boot_wait_agent next).
+ * On failure the VM is destroyed. */
+int boot_resume(struct booted *b, struct error *e);
+
+/* Connects to the agent of a running VM, waiting for it to come up. On
+ * failure the VM is destroyed. */
+int boot_wait_agent(struct booted *b, struct error *e);
 
 /* Asks the agent to power off and waits for the domain to go; then frees
  * everything (also after a failure: the VM is destroyed). Returns 0 when
