@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "run-options.h"
 #include "monitor.h"
+#include "spare.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -121,7 +122,8 @@ static void vm_size(const struct run_options *o, struct boot_opts *b)
 {
 	if (o->memory) {
 		uint64_t mib = (o->memory + (1 << 20) - 1) >> 20;
-		mib += GUEST_OVERHEAD_MIB + (mib + GUEST_OVERHEAD_PER_MIB - 1) / GUEST_OVERHEAD_PER_MIB;
+		mib += GUEST_OVERHEAD_MIB +
+		       (mib + GUEST_OVERHEAD_PER_MIB - 1) / GUEST_OVERHEAD_PER_MIB;
 		b->memory_mib = mib < GUEST_MIN_MIB ? GUEST_MIN_MIB : (unsigned)mib;
 	}
 	if (o->cpus_milli)
@@ -155,7 +157,8 @@ static int client_signalfd(const struct run_options *o)
 static int client_wait(int fd, pid_t monitor, int sigfd)
 {
 	for (;;) {
-		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+				      {.fd = sigfd, .events = POLLIN}};
 		struct monitor_msg m;
 		struct signalfd_siginfo si;
 		ssize_t n;
@@ -200,9 +203,10 @@ int cmd_run(int argc, char **argv)
 	if (r)
 		return r > 0 ? 0 : usage_error(&e);
 	if (o.image) {
-		launcher_error("image \"%s\" not found in the local store; images are not supported "
-			       "yet: use --rootfs DIR",
-			       o.image);
+		launcher_error(
+		    "image \"%s\" not found in the local store; images are not supported "
+		    "yet: use --rootfs DIR",
+		    o.image);
 		goto out;
 	}
 	if (o.tty && o.interactive && !isatty(STDIN_FILENO)) {
@@ -215,19 +219,23 @@ int cmd_run(int argc, char **argv)
 	}
 	share.source = rootfs;
 	mo = (struct monitor_opts){
-		.boot = {.accel = o.accel, .shares = &share, .nshares = 1},
-		.interactive = o.interactive,
-		.tty = o.tty,
-		.hostname = o.hostname,
-		.build_create = build_create,
-		.ctx = &o,
+	    .boot = {.accel = o.accel, .shares = &share, .nshares = 1},
+	    .interactive = o.interactive,
+	    .tty = o.tty,
+	    .hostname = o.hostname,
+	    .build_create = build_create,
+	    .ctx = &o,
 	};
 	vm_size(&o, &mo.boot);
+	sigfd = client_signalfd(&o);
+	/* A VM made ahead for these options (spare.h), else our own. */
+	sv[0] = spare_claim(&mo, &pid);
+	if (sv[0] >= 0)
+		goto wait;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		launcher_error("socketpair: %s", strerror(errno));
 		goto out;
 	}
-	sigfd = client_signalfd(&o);
 	pid = fork();
 	if (pid < 0) {
 		launcher_error("starting the monitor: %s", strerror(errno));
@@ -243,6 +251,7 @@ int cmd_run(int argc, char **argv)
 		monitor_main(sv[1], &mo);
 	}
 	close(sv[1]);
+wait:
 	if (o.tty && o.interactive)
 		terminal_make_raw(STDIN_FILENO);
 	code = client_wait(sv[0], pid, sigfd);

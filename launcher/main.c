@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "config.h"
 #include "message.h"
+#include "spare.h"
 
 struct verb {
 	const char *name;
@@ -19,6 +20,7 @@ static const struct verb verbs[] = {
 	{"run", cmd_run, "Create and run a new container, in its own microVM"},
 	{"version", cmd_version, "Show the launcher version information"},
 	{"diag", cmd_diag, NULL},
+	{"spare", cmd_spare, NULL},
 };
 
 void launcher_error(const char *fmt, ...)

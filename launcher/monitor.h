@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "boot.h"
 #include "message.h"
@@ -18,11 +19,23 @@ enum monitor_msg_type {
 	MONITOR_SIGNAL = 1, /* client -> monitor: forward value (a signal number) */
 	MONITOR_WINCH,	    /* client -> monitor: the terminal was resized */
 	MONITOR_RESULT,	    /* monitor -> client: exit code in value, message in text */
+	/* Claiming a spare (spare.h), in this order: */
+	MONITOR_SPARE_HELLO,	/* spare -> client: its VM's name in text */
+	MONITOR_SPARE_CLAIM,	/* client -> spare: flags, the length of the create
+				 * request in value, stdin/out/err attached;
+				 * then the request in chunks */
+	MONITOR_SPARE_ACCEPTED, /* spare -> client: the VM runs; a RESULT follows */
+	MONITOR_SPARE_REFUSED,	/* spare -> client: boot it yourself (why in text) */
 };
+
+#define MONITOR_FLAG_INTERACTIVE 1
+#define MONITOR_FLAG_TTY 2
+#define MONITOR_FLAG_CHECK 4 /* `launcher check --warm`: ping, no container */
 
 struct monitor_msg {
 	int type;
 	int value;
+	int flags;
 	char text[1024]; /* a message for the client to print, "" for none */
 };
 
@@ -37,6 +50,22 @@ struct monitor_opts {
 	const void *ctx;
 };
 
-/* Runs in the forked monitor: boots the VM, runs process 1, reports the
- * result on client_fd, tears the VM down. Never returns. */
+/* Runs in the forked monitor: boots the VM, then monitor_serve. */
 _Noreturn void monitor_main(int client_fd, const struct monitor_opts *o);
+
+/* With the VM booted and its agent reached: runs process 1 as create
+ * describes it (taking the request), relaying our stdio, reports the
+ * result on client_fd, starts a spare for spare_opts (NULL: none) and
+ * tears the VM down. Never returns. */
+_Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_request *create,
+			     bool interactive, bool tty, const struct boot_opts *spare_opts);
+
+/* Points stdin, stdout and stderr at /dev/null: once the container is done
+ * the monitor lets go of the user's stdio. */
+void monitor_release_stdio(void);
+
+/* Sends a RESULT: exit code and a message ("" or NULL for none). */
+void monitor_report(int fd, int code, const char *text);
+
+/* A container's host name when the user gave none: the VM's id. */
+void monitor_default_hostname(const char *vm_name, char *buf, size_t size);

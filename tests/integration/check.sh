@@ -18,6 +18,23 @@ fi
 assert_no_leftovers "$out"
 pass "launcher check boots, pings and powers off"
 
+# --warm: the first makes a spare and waits for it, the second claims the
+# spare the first left behind.
+LAUNCHER_WARM_SECONDS=30 expect_exit 0 "$LAUNCHER" check --warm
+cp "$WORK/out" "$WORK/warm1"
+grep -q '^vm: .*(a spare, created paused ahead of time)' "$WORK/out" || fail "warm vm line: $(cat "$WORK/out")"
+wait_spare
+LAUNCHER_WARM_SECONDS=30 expect_exit 0 "$LAUNCHER" check --warm
+grep -Eq 'spare claimed [0-9]+ ms, agent reachable [0-9]+ ms, VM gone [0-9]+ ms' "$WORK/out" ||
+  fail "warm times line: $(grep ^times: "$WORK/out")"
+claimed=$(sed -n 's/.*spare claimed \([0-9]*\) ms.*/\1/p' "$WORK/out")
+[ "$claimed" -lt 200 ] || fail "the second check --warm waited ${claimed} ms for a spare"
+stop_spares
+assert_no_leftovers "$WORK/warm1" "$WORK/out"
+expect_exit 125 "$LAUNCHER" check --warm
+grep -q 'spares are turned off' "$WORK/out" || fail "check --warm with spares off: $(cat "$WORK/out")"
+pass "check --warm claims a spare; nothing left after"
+
 expect_exit 0 "$LAUNCHER" check --accel tcg
 grep -q '^accelerator: *tcg (forced by --accel tcg)' "$WORK/out" || fail "--accel tcg not honoured"
 pass "--accel tcg"

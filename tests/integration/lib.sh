@@ -10,6 +10,9 @@ export LAUNCHER_RUN_ROOT=$RUN_ROOT
 WORK=$(mktemp -d /tmp/launcher-it-work.XXXXXX)
 chmod 755 "$WORK" # QEMU's user reads root filesystems made below it
 trap 'rm -rf "$RUN_ROOT" "$WORK"' EXIT
+# Spare VMs (launcher/spare.h) are off unless a test turns them on; with
+# them on, removing the runtime root (the trap above) makes them go.
+export LAUNCHER_WARM_SECONDS=0
 
 fail() {
   echo "FAIL: $*" >&2
@@ -67,4 +70,34 @@ wait_exit() {
 make_rootfs() {
   ROOTFS=$WORK/rootfs
   "$(dirname "${BASH_SOURCE[0]}")/make-rootfs.sh" "$ROOTFS"
+}
+
+# The pids of the spares (waiting or still booting) in this test's runtime root.
+spare_pids() {
+  local p
+  for p in /proc/[0-9]*; do
+    ls -l "$p/fd" 2>/dev/null | grep -q "$RUN_ROOT/spare/.*/lock" && echo "${p#/proc/}"
+  done
+  return 0
+}
+
+# wait_spare: waits until a spare VM waits for a claim.
+wait_spare() {
+  local i
+  for i in $(seq 1 300); do
+    compgen -G "$RUN_ROOT/spare/*/sock" >/dev/null && return 0
+    sleep 0.1
+  done
+  fail "no spare VM appeared within 30 s"
+}
+
+# stop_spares: removing its socket makes a spare power its VM off and exit.
+stop_spares() {
+  local i
+  for i in $(seq 1 200); do
+    rm -f "$RUN_ROOT"/spare/*/sock
+    [ -z "$(spare_pids)" ] && return 0
+    sleep 0.1
+  done
+  fail "spares still running 20 s after their sockets were removed: $(spare_pids)"
 }

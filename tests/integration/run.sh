@@ -3,6 +3,8 @@
 # environment options and signals.
 . "$(dirname "$0")/lib.sh"
 make_rootfs
+# As users run it: most runs here claim the spare VM the one before left.
+export LAUNCHER_WARM_SECONDS=60
 run() { "$LAUNCHER" run --rootfs "$ROOTFS" "$@"; }
 # In the background, $! must be launcher itself (not a subshell): no function.
 RUN=("$LAUNCHER" run --rootfs "$ROOTFS")
@@ -91,6 +93,10 @@ done
 pass "SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 forwarded"
 
 # The default host name is the VM's id: the output names the VM to check.
+# Only one spare, for this very run, so that afterwards nothing may be left.
+stop_spares
+run true
+wait_spare
 "${RUN[@]}" sh -c 'echo ready launcher-$(hostname); sleep 1000' >"$WORK/o" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do grep -q ready "$WORK/o" && break; sleep 0.1; done
