@@ -40,9 +40,13 @@ struct control_server {
 	unsigned n_conns;
 };
 
+/* A reply to come, or (event) the exit event of a process this
+ * connection created. */
 struct deferred {
 	struct container_waiter w;
 	struct control_conn *conn;
+	bool event;
+	uint32_t process;
 	struct deferred *prev, *next;
 };
 
@@ -62,6 +66,7 @@ struct control_conn {
 
 static noreturn void conn_power_off(struct control_conn *c);
 static int conn_queue(struct control_conn *c, enum agent_op op, const struct agent_reply *reply);
+static void conn_queue_event(struct control_conn *c, const struct agent_event *ev);
 
 static void deferred_free(struct deferred *d, bool cancel)
 {
@@ -82,7 +87,12 @@ static void on_deferred_done(struct container_waiter *w, const struct agent_repl
 	struct control_conn *c = d->conn;
 	struct error e = {0};
 
-	conn_queue(c, w->op, reply);
+	if (!d->event)
+		conn_queue(c, w->op, reply);
+	else if (!reply->failed) /* a failed start was answered by the start reply */
+		conn_queue_event(c, &(struct agent_event){.kind = AGENT_EVENT_EXIT,
+							  .process = d->process,
+							  .exit = reply->u.wait});
 	deferred_free(d, false);
 	if (!(c->events & EPOLLOUT)) {
 		if (loop_modify(c->srv->loop, &c->w, c->events | EPOLLOUT, &e) < 0)
@@ -124,6 +134,17 @@ static void conn_free(struct control_conn *c)
 	free(c);
 }
 
+static void conn_queue_event(struct control_conn *c, const struct agent_event *ev)
+{
+	int n = reply_encode_event(ev, c->out + c->out_len);
+
+	if (n < 0) {
+		console_log("control: cannot encode an event: %s", strerror(-n));
+		return;
+	}
+	c->out_len += (size_t)n;
+}
+
 static int conn_queue(struct control_conn *c, enum agent_op op, const struct agent_reply *reply)
 {
 	int n = reply_encode(op, reply, c->out + c->out_len);
@@ -137,6 +158,19 @@ static int conn_queue(struct control_conn *c, enum agent_op op, const struct age
 	return 0;
 }
 
+/* The connection that created a process hears of its exit. */
+static void subscribe_exit(struct control_conn *c, uint32_t process)
+{
+	struct deferred *d = deferred_new(c, 0);
+	struct wait_result unused;
+	struct error e = {0};
+
+	d->event = true;
+	d->process = process;
+	if (container_wait(c->srv->ct, process, &d->w, &unused, &e) != 0)
+		deferred_free(d, false);
+}
+
 /* Fills reply and returns 1, or returns 0 when the reply comes later. */
 static int handle_process_op(struct control_conn *c, struct agent_request *req,
 			     struct agent_reply *reply)
@@ -147,15 +181,17 @@ static int handle_process_op(struct control_conn *c, struct agent_request *req,
 	struct error e = {0};
 	int r;
 
-	if ((req->op == AGENT_OP_START || req->op == AGENT_OP_WAIT) &&
+	if (req->op != AGENT_OP_SIGNAL && req->op != AGENT_OP_RESIZE &&
 	    c->n_deferred >= CONN_DEFERRED_MAX) {
 		reply_set_error(reply, req->id, EBUSY,
-				"too many starts and waits pending on this connection");
+				"too many creates, starts and waits pending on this connection");
 		return 1;
 	}
 	switch (req->op) {
 	case AGENT_OP_CREATE:
 		r = container_create(ct, &req->u.create, &e);
+		if (r == 0)
+			subscribe_exit(c, req->u.create.process);
 		break;
 	case AGENT_OP_START:
 		d = deferred_new(c, req->id);

@@ -37,6 +37,21 @@ int reply_encode(enum agent_op op, const struct agent_reply *reply, uint8_t *buf
 	return (int)(PROTO_HEADER_SIZE + len);
 }
 
+int reply_encode_event(const struct agent_event *ev, uint8_t *buf)
+{
+	_cleanup_free_ char *json = NULL;
+	size_t len = 0;
+
+	json = agent_event_format(ev, &len);
+	if (!json)
+		return -ENOMEM;
+	if (len == 0 || len > REPLY_FRAME_MAX - PROTO_HEADER_SIZE)
+		return -EMSGSIZE;
+	proto_frame_header(buf, (uint32_t)len);
+	memcpy(buf + PROTO_HEADER_SIZE, json, len);
+	return (int)(PROTO_HEADER_SIZE + len);
+}
+
 int reply_send(int fd, enum agent_op op, const struct agent_reply *reply, struct error *e)
 {
 	uint8_t buf[REPLY_FRAME_MAX];

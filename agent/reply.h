@@ -20,5 +20,8 @@ void reply_set_error(struct agent_reply *reply, uint64_t id, int code, const cha
  * bytes. Returns its length or -errno. */
 int reply_encode(enum agent_op op, const struct agent_reply *reply, uint8_t *buf);
 
+/* The same for an event (it fits the same bound). */
+int reply_encode_event(const struct agent_event *ev, uint8_t *buf);
+
 /* Blocking send of one reply frame. */
 int reply_send(int fd, enum agent_op op, const struct agent_reply *reply, struct error *e);

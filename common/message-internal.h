@@ -23,3 +23,7 @@ int msg_parse_process_request(json_t *root, struct agent_request *req, struct er
 json_t *msg_format_process_result(enum agent_op op, const struct agent_reply *reply);
 int msg_parse_process_result(enum agent_op op, json_t *result, struct agent_reply *ret,
 			     struct error *e);
+
+/* Events the agent pushes (message-process.c). */
+json_t *msg_format_event(const struct agent_event *ev);
+int msg_parse_event(json_t *root, struct agent_event *ret, struct error *e);

@@ -310,3 +310,35 @@ int msg_parse_process_result(enum agent_op op, json_t *result, struct agent_repl
 		return 0;
 	}
 }
+
+static const char *const event_names[] = {
+	[AGENT_EVENT_EXIT] = "exit",
+};
+
+json_t *msg_format_event(const struct agent_event *ev)
+{
+	return json_pack("{sssIsisi}", "event", event_names[ev->kind], "process",
+			 (json_int_t)ev->process, "exit_code", ev->exit.exit_code, "signal",
+			 ev->exit.signal);
+}
+
+int msg_parse_event(json_t *root, struct agent_event *ret, struct error *e)
+{
+	struct agent_reply r = {0};
+	json_t *kind = json_object_get(root, "event");
+	int k;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!json_is_string(kind))
+		return error_set(e, EBADMSG, "\"event\" is missing or not a string");
+	k = msg_lookup_name(event_names, sizeof(event_names) / sizeof(*event_names),
+			    json_string_value(kind));
+	if (k != AGENT_EVENT_EXIT)
+		return error_set(e, EBADMSG, "unknown event");
+	ret->kind = AGENT_EVENT_EXIT;
+	if (get_process(root, &ret->process, e) < 0 ||
+	    msg_parse_process_result(AGENT_OP_WAIT, root, &r, e) < 0)
+		return error_prefix(e, "exit event");
+	ret->exit = r.u.wait;
+	return 0;
+}

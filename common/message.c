@@ -331,6 +331,30 @@ int agent_reply_parse(const char *payload, size_t len, enum agent_op op, struct 
 	return 0;
 }
 
+char *agent_event_format(const struct agent_event *ev, size_t *ret_len)
+{
+	json_auto_t *root = msg_format_event(ev);
+
+	return root ? dump(root, ret_len) : NULL;
+}
+
+int agent_event_parse(const char *payload, size_t len, struct agent_event *ret, struct error *e)
+{
+	json_auto_t *root = load_object(payload, len, e);
+
+	if (!root)
+		return -EBADMSG;
+	return msg_parse_event(root, ret, e);
+}
+
+bool agent_frame_is_event(const char *payload, size_t len)
+{
+	struct error e = {0};
+	json_auto_t *root = load_object(payload, len, &e);
+
+	return root && json_object_get(root, "event");
+}
+
 int agent_reply_peek_id(const char *payload, size_t len, uint64_t *ret_id, struct error *e)
 {
 	json_auto_t *root = load_object(payload, len, e);

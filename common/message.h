@@ -161,6 +161,20 @@ struct agent_reply {
 	} u;
 };
 
+/* Pushed by the agent, unasked, on the control connection that created the
+ * process: {"event": "exit", "process": N, "exit_code": C, "signal": S}
+ * once the process has exited and its output has gone out (the wait
+ * result, without an id). */
+enum agent_event_kind {
+	AGENT_EVENT_EXIT = 1,
+};
+
+struct agent_event {
+	enum agent_event_kind kind;
+	uint32_t process;
+	struct wait_result exit;
+};
+
 /* Encode to a malloc'd JSON text (not NUL-counted in *ret_len). */
 char *agent_request_format(const struct agent_request *req, size_t *ret_len);
 char *agent_reply_format(enum agent_op op, const struct agent_reply *reply, size_t *ret_len);
@@ -176,6 +190,13 @@ int agent_request_parse(const char *payload, size_t len, struct agent_request *r
 			struct error *e);
 int agent_reply_parse(const char *payload, size_t len, enum agent_op op, struct agent_reply *ret,
 		      struct error *e);
+
+char *agent_event_format(const struct agent_event *ev, size_t *ret_len);
+int agent_event_parse(const char *payload, size_t len, struct agent_event *ret, struct error *e);
+
+/* Whether a frame from the agent is an event (an object with "event")
+ * rather than a reply; false for anything that is not a JSON object. */
+bool agent_frame_is_event(const char *payload, size_t len);
 
 /* Only the id of a reply, to find out which request (and so which op) it
  * answers before parsing it whole. */

@@ -123,11 +123,29 @@ static int send_request(struct session *s, struct agent_request *req, struct err
 	return 0;
 }
 
+/* Process 1's exit, pushed by the agent to the connection that created it. */
+static int handle_event(struct session *s, const uint8_t *payload, uint32_t len, struct error *e)
+{
+	struct agent_event ev;
+	struct error perr = {0};
+
+	if (agent_event_parse((const char *)payload, len, &ev, &perr) < 0)
+		return error_set(e, EPROTO, "agent sent a malformed event: %s", perr.msg);
+	if (ev.kind == AGENT_EVENT_EXIT && ev.process == 1) {
+		s->exited = true;
+		s->status = ev.exit;
+	}
+	return 0;
+}
+
 static int handle_reply(struct session *s, const uint8_t *payload, uint32_t len, struct error *e)
 {
 	struct agent_reply reply;
 	struct error perr = {0};
 	uint64_t id;
+
+	if (agent_frame_is_event((const char *)payload, len))
+		return handle_event(s, payload, len, e);
 
 	/* The op decides how the result parses: find the request by id first. */
 	if (agent_reply_peek_id((const char *)payload, len, &id, &perr) < 0)
@@ -140,13 +158,6 @@ static int handle_reply(struct session *s, const uint8_t *payload, uint32_t len,
 			return error_set(e, EPROTO, "agent sent a malformed %s reply: %s",
 					 agent_op_name(p->op), perr.msg);
 		p->id = 0;
-		if (p->op == AGENT_OP_WAIT) {
-			if (reply.failed)
-				return error_set(e, reply.error.code, "agent: wait: %s",
-						 reply.error.message);
-			s->exited = true;
-			s->status = reply.u.wait;
-		}
 		/* A failed signal or resize (the process just exited) is harmless. */
 		return 0;
 	}
@@ -332,7 +343,6 @@ static int start_process(struct session *s, int *ret_exit, struct error *e)
 int run_session(struct booted *b, struct agent_request *create, const struct run_session_opts *o,
 		int *ret_exit, struct error *e)
 {
-	struct agent_request wait_req = {.op = AGENT_OP_WAIT, .u.process = {.process = 1}};
 	struct agent_reply reply;
 	struct session *s = xcalloc(1, sizeof(*s));
 	int r;
@@ -353,10 +363,9 @@ int run_session(struct booted *b, struct agent_request *create, const struct run
 	r = start_process(s, ret_exit, e);
 	if (r != 0)
 		goto out;
+	/* From here the agent's exit event ends the session (no wait needed). */
 	fd_set_nonblock(b->control_fd, true);
-	r = send_request(s, &wait_req, e);
-	if (r == 0)
-		r = relay(s, e);
+	r = relay(s, e);
 	if (r == 0)
 		*ret_exit = exit_code_for_wait(&s->status);
 out:

@@ -1,6 +1,7 @@
 /* The host's side of the agent protocol. The input is what a (hostile)
  * guest writes on a control connection: a byte stream cut into frames,
- * each frame a reply that the launcher parses with agent_reply_parse().
+ * each frame a reply that the launcher parses with agent_reply_parse(), or
+ * an event (agent_event_parse()).
  *
  * Checks, beyond not crashing: every error comes with a message; what is
  * accepted is within the documented ranges, free of control characters,
@@ -74,6 +75,34 @@ static void check_roundtrip(enum agent_op op, const struct agent_reply *r)
 	free(json);
 }
 
+/* An accepted event is in range and formats back to the same event. */
+static void parse_event(const char *copy, uint32_t len)
+{
+	struct agent_event ev, again;
+	struct error e = {0};
+	size_t n = 0;
+	char *json;
+	int r = agent_event_parse(copy, len, &ev, &e);
+
+	(void)agent_frame_is_event(copy, len);
+	if (r < 0) {
+		FUZZ_CHECK(e.code > 0 && r == -e.code);
+		FUZZ_CHECK(e.msg[0] != '\0' && fuzz_text_printable(e.msg));
+		return;
+	}
+	FUZZ_CHECK(agent_frame_is_event(copy, len));
+	FUZZ_CHECK(ev.kind == AGENT_EVENT_EXIT);
+	FUZZ_CHECK(ev.process >= 1 && ev.process <= MSG_PROCESS_MAX);
+	FUZZ_CHECK(ev.exit.exit_code >= 0 && ev.exit.exit_code <= 255);
+	FUZZ_CHECK(ev.exit.signal >= 0 && ev.exit.signal <= 64);
+	FUZZ_CHECK(!(ev.exit.exit_code && ev.exit.signal));
+	json = agent_event_format(&ev, &n);
+	FUZZ_CHECK(json);
+	FUZZ_CHECK(agent_event_parse(json, n, &again, &e) == 0);
+	FUZZ_CHECK(memcmp(&again, &ev, sizeof(ev)) == 0);
+	free(json);
+}
+
 static void parse_payload(const uint8_t *payload, uint32_t len)
 {
 	/* An exact-size copy, so that reading past the frame is caught. */
@@ -81,6 +110,7 @@ static void parse_payload(const uint8_t *payload, uint32_t len)
 
 	FUZZ_CHECK(copy);
 	memcpy(copy, payload, len);
+	parse_event(copy, len);
 	for (int op = 0; op < AGENT_OP__MAX; op++) {
 		struct agent_reply reply;
 		struct error e = {0};

@@ -738,6 +738,52 @@ static void test_reply_deep_nesting(void **state)
 
 /* --- misc ----------------------------------------------------------------- */
 
+static void event_bad(const char *json)
+{
+	struct agent_event ev;
+	struct error e = {0};
+
+	assert_int_equal(agent_event_parse(json, strlen(json), &ev, &e), -EBADMSG);
+	assert_true(e.msg[0] != '\0');
+}
+
+static void test_event_exit(void **state)
+{
+	struct agent_event in = {.kind = AGENT_EVENT_EXIT, .process = 7, .exit = {.signal = 9}};
+	struct agent_event out;
+	struct error e = {0};
+	size_t len = 0;
+	char *json = agent_event_format(&in, &len);
+
+	assert_non_null(json);
+	assert_true(agent_frame_is_event(json, len));
+	assert_int_equal(agent_event_parse(json, len, &out, &e), 0);
+	assert_int_equal(out.kind, AGENT_EVENT_EXIT);
+	assert_int_equal(out.process, 7);
+	assert_int_equal(out.exit.signal, 9);
+	assert_int_equal(out.exit.exit_code, 0);
+	free(json);
+	/* A reply is not an event, nor is what is not an object. */
+	assert_false(agent_frame_is_event("{\"id\":1,\"result\":{}}", 22));
+	assert_false(agent_frame_is_event("[1]", 3));
+	assert_false(agent_frame_is_event("{\"event\"", 8));
+}
+
+static void test_event_bad(void **state)
+{
+	event_bad("{\"event\":\"oom\",\"process\":1}");
+	event_bad("{\"event\":1,\"process\":1,\"exit_code\":0,\"signal\":0}");
+	event_bad("{\"process\":1,\"exit_code\":0,\"signal\":0}");
+	event_bad("{\"event\":\"exit\",\"process\":0,\"exit_code\":0,\"signal\":0}");
+	event_bad("{\"event\":\"exit\",\"process\":1025,\"exit_code\":0,\"signal\":0}");
+	event_bad("{\"event\":\"exit\",\"process\":1,\"exit_code\":256,\"signal\":0}");
+	event_bad("{\"event\":\"exit\",\"process\":1,\"exit_code\":1,\"signal\":9}");
+	event_bad("{\"event\":\"exit\",\"process\":1,\"exit_code\":0,\"signal\":65}");
+	event_bad("{\"event\":\"exit\",\"process\":1,\"exit_code\":-1,\"signal\":0}");
+	event_bad("{\"event\":\"exit\",\"process\":1}");
+	event_bad("not json");
+}
+
 static void test_op_names(void **state)
 {
 	assert_string_equal(agent_op_name(AGENT_OP_PING), "ping");
@@ -792,6 +838,8 @@ int main(void)
 	    cmocka_unit_test(test_reply_result_xor_error),
 	    cmocka_unit_test(test_reply_bad_error_object),
 	    cmocka_unit_test(test_reply_control_characters),
+	    cmocka_unit_test(test_event_exit),
+	    cmocka_unit_test(test_event_bad),
 	    cmocka_unit_test(test_reply_text_lengths),
 	    cmocka_unit_test(test_reply_bad_results),
 	    cmocka_unit_test(test_reply_bad_unicode),
