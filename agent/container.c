@@ -233,7 +233,7 @@ int container_create(struct container *ct, struct create_args *a, struct error *
 	if (ct->procs[a->process])
 		return error_set(e, EEXIST, "process %u exists already", a->process);
 	if (!ct->rootfs_ready) {
-		if (rootfs_prepare(a->rootfs_tag, e) < 0)
+		if (rootfs_prepare(a->rootfs_tag, a->rootfs_disk, e) < 0)
 			return -e->code;
 		ct->rootfs_ready = true;
 	}

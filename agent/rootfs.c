@@ -27,7 +27,23 @@ static int mkdir_mode(const char *path, mode_t mode, struct error *e)
 	return 0;
 }
 
-int rootfs_prepare(const char *tag, struct error *e)
+static int mount_lower(const char *tag, const char *disk, unsigned long flags, struct error *e)
+{
+	char dev[32];
+
+	if (!disk[0]) {
+		if (mount(tag, ROOTFS_LOWER, "9p", flags, ROOTFS_9P_OPTIONS) < 0)
+			return error_errno(e, errno, "mounting the root filesystem (9p tag %s)", tag);
+		return 0;
+	}
+	snprintf(dev, sizeof(dev), "/dev/%s", disk);
+	if (mount(dev, ROOTFS_LOWER, "erofs", flags, NULL) < 0)
+		return error_errno(e, errno, "mounting the image's root filesystem (erofs on %s)",
+				   dev);
+	return 0;
+}
+
+int rootfs_prepare(const char *tag, const char *disk, struct error *e)
 {
 	static const char *const dirs[] = {"/run/c", ROOTFS_LOWER, ROOTFS_RW, ROOTFS_ROOT};
 	/* nodev: device nodes come from the agent's own /dev. Not nosuid:
@@ -37,8 +53,8 @@ int rootfs_prepare(const char *tag, struct error *e)
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++)
 		if (mkdir_mode(dirs[i], 0700, e) < 0)
 			return -e->code;
-	if (mount(tag, ROOTFS_LOWER, "9p", lower_flags, ROOTFS_9P_OPTIONS) < 0)
-		return error_errno(e, errno, "mounting the root filesystem (9p tag %s)", tag);
+	if (mount_lower(tag, disk, lower_flags, e) < 0)
+		return -e->code;
 	if (mount("tmpfs", ROOTFS_RW, "tmpfs", MS_NODEV, "mode=0755") < 0) {
 		error_errno(e, errno, "mounting a tmpfs on %s", ROOTFS_RW);
 		goto fail_lower;

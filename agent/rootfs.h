@@ -1,5 +1,6 @@
-/* The container's root filesystem. The agent prepares it once: the host's
- * directory, shared read-only over virtio-9p, under an overlay whose upper
+/* The container's root filesystem. The agent prepares it once: the image's
+ * read-only erofs disk (virtio-blk), or a host directory shared read-only
+ * over virtio-9p (`run --rootfs`), under an overlay whose upper
  * layer is a tmpfs in guest memory, so the container writes without ever
  * touching the host. The container's first process then enters it: its own
  * mount namespace, pivot_root, and the usual /proc, /sys and /dev. */
@@ -7,13 +8,14 @@
 
 #include "error.h"
 
-#define ROOTFS_LOWER "/run/c/lower" /* the 9p share, read-only */
+#define ROOTFS_LOWER "/run/c/lower" /* the disk or 9p share, read-only */
 #define ROOTFS_RW "/run/c/rw"	    /* tmpfs holding the overlay's upper and work dirs */
 #define ROOTFS_ROOT "/run/c/root"   /* the merged root */
 
-/* Mounts the 9p share with mount tag `tag` and the overlay on ROOTFS_ROOT.
- * On failure nothing stays mounted and it may be tried again. */
-int rootfs_prepare(const char *tag, struct error *e);
+/* Mounts the erofs disk /dev/DISK when disk is not empty, else the 9p share
+ * with mount tag `tag`, and the overlay on ROOTFS_ROOT. On failure nothing
+ * stays mounted and it may be tried again. */
+int rootfs_prepare(const char *tag, const char *disk, struct error *e);
 
 /* In the container's first process, in its new mount and PID namespaces:
  * makes ROOTFS_ROOT its root (the agent's mounts become unreachable) and

@@ -75,9 +75,10 @@ json_t *msg_format_process_request(const struct agent_request *req)
 		json_t *spec = format_spec(&req->u.create.spec);
 		if (!spec)
 			return NULL;
-		return json_pack("{sIssssso}", "process", (json_int_t)req->u.create.process,
-				 "rootfs_tag", req->u.create.rootfs_tag, "hostname",
-				 req->u.create.hostname, "spec", spec);
+		return json_pack("{sIssssssso}", "process", (json_int_t)req->u.create.process,
+				 "rootfs_tag", req->u.create.rootfs_tag, "rootfs_disk",
+				 req->u.create.rootfs_disk, "hostname", req->u.create.hostname,
+				 "spec", spec);
 	}
 	case AGENT_OP_ATTACH:
 		return json_pack("{sIss}", "process", (json_int_t)req->u.attach.process, "stream",
@@ -161,6 +162,19 @@ static int valid_tag(const char *s)
 	return s[0] && valid_hostname(s) && strlen(s) < MSG_TAG_MAX;
 }
 
+/* vda .. vdzz: what the guest kernel names virtio disks. */
+static int valid_disk(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 3 || n > 4 || strncmp(s, "vd", 2) != 0)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 'a' || s[i] > 'z')
+			return 0;
+	return 1;
+}
+
 static int parse_spec(json_t *obj, struct process_spec *p, struct error *e)
 {
 	const char *cwd;
@@ -221,9 +235,18 @@ static int parse_create(json_t *root, struct create_args *c, struct error *e)
 		return -EBADMSG;
 	if (get_string(root, "rootfs_tag", MSG_TAG_MAX - 1, &s, e) < 0)
 		return -EBADMSG;
-	if (!valid_tag(s))
+	if (s[0] && !valid_tag(s))
 		return error_set(e, EBADMSG, "\"rootfs_tag\" is not a valid 9p tag");
 	strcpy(c->rootfs_tag, s);
+	if (json_object_get(root, "rootfs_disk")) {
+		if (get_string(root, "rootfs_disk", MSG_DISK_MAX - 1, &s, e) < 0)
+			return -EBADMSG;
+		if (s[0] && !valid_disk(s))
+			return error_set(e, EBADMSG, "\"rootfs_disk\" is not a virtio disk name");
+		strcpy(c->rootfs_disk, s);
+	}
+	if (!c->rootfs_tag[0] == !c->rootfs_disk[0])
+		return error_set(e, EBADMSG, "exactly one of \"rootfs_tag\" and \"rootfs_disk\" is needed");
 	if (get_string(root, "hostname", MSG_HOSTNAME_MAX - 1, &s, e) < 0)
 		return -EBADMSG;
 	if (!valid_hostname(s))

@@ -66,6 +66,7 @@ struct diag_args {
 #define MSG_PATH_MAX 4096
 #define MSG_HOSTNAME_MAX 64
 #define MSG_TAG_MAX 32
+#define MSG_DISK_MAX 8 /* "vd" + one or two letters */
 #define MSG_PROCESS_MAX 1024
 
 /* A process to run in the container: args[0] is looked up in PATH of env
@@ -87,7 +88,8 @@ void process_spec_free(struct process_spec *p);
 
 struct create_args {
 	uint32_t process;		/* the host's number for it, 1..MSG_PROCESS_MAX */
-	char rootfs_tag[MSG_TAG_MAX];	/* 9p mount tag of the root filesystem */
+	char rootfs_tag[MSG_TAG_MAX];	/* 9p mount tag of the root filesystem, or "" */
+	char rootfs_disk[MSG_DISK_MAX]; /* or its read-only erofs disk ("vda"), or "" */
 	char hostname[MSG_HOSTNAME_MAX]; /* "" : the agent's default */
 	struct process_spec spec;
 };

@@ -16,6 +16,8 @@
 #define RNG_PCI_SLOT "0x11"
 #define NATIVE_VSOCK_PCI_SLOT "0x12"
 #define FIRST_SHARE_PCI_SLOT 0x13
+/* After every share slot: disks are probed, and so named, in slot order. */
+#define FIRST_DISK_PCI_SLOT (FIRST_SHARE_PCI_SLOT + DOMAIN_SHARES_MAX)
 
 /* The writer's calls return < 0 on failure; count failures and check once. */
 struct w {
@@ -136,6 +138,30 @@ static void write_share(struct w *w, const struct domain_share *sh, unsigned slo
 	end(w);
 }
 
+static void write_disk(struct w *w, const struct domain_disk *d, unsigned index)
+{
+	char slotbuf[8], dev[8];
+
+	snprintf(slotbuf, sizeof(slotbuf), "0x%02x", FIRST_DISK_PCI_SLOT + index);
+	snprintf(dev, sizeof(dev), "vd%c", 'a' + index);
+	start(w, "disk");
+	attr(w, "type", "file");
+	attr(w, "device", "disk");
+	start(w, "driver");
+	attr(w, "name", "qemu");
+	attr(w, "type", "raw");
+	end(w);
+	empty_elem(w, "source", "file", d->source);
+	start(w, "target");
+	attr(w, "dev", dev);
+	attr(w, "bus", "virtio");
+	end(w);
+	if (d->readonly)
+		empty_elem(w, "readonly", NULL, NULL);
+	write_root_bus_address(w, slotbuf);
+	end(w);
+}
+
 static void write_devices(struct w *w, const struct domain_spec *s)
 {
 	char cid[16];
@@ -156,6 +182,8 @@ static void write_devices(struct w *w, const struct domain_spec *s)
 	end(w);
 	for (unsigned i = 0; i < s->nshares; i++)
 		write_share(w, &s->shares[i], FIRST_SHARE_PCI_SLOT + i);
+	for (unsigned i = 0; i < s->ndisks; i++)
+		write_disk(w, &s->disks[i], i);
 	empty_elem(w, "memballoon", "model", "none");
 	/* Without an entropy source the guest's first getrandom() waits about a
 	 * second under TCG; container workloads would too. */
@@ -254,6 +282,13 @@ static int validate(const struct domain_spec *s, struct error *e)
 		    has_control(sh->source) || has_control(sh->tag) ||
 		    !xmlCheckUTF8(BAD_CAST sh->source) || !xmlCheckUTF8(BAD_CAST sh->tag))
 			return error_set(e, EINVAL, "domain spec share %u is not valid", i);
+	}
+	if (s->ndisks > DOMAIN_DISKS_MAX || (s->ndisks && !s->disks))
+		return error_set(e, EINVAL, "domain spec has more than %d disks", DOMAIN_DISKS_MAX);
+	for (unsigned i = 0; i < s->ndisks; i++) {
+		const char *src = s->disks[i].source;
+		if (!src || src[0] != '/' || has_control(src) || !xmlCheckUTF8(BAD_CAST src))
+			return error_set(e, EINVAL, "domain spec disk %u is not valid", i);
 	}
 	if (!s->name || !s->firmware || !s->kernel || !s->initrd || !s->cmdline ||
 	    !s->console_log)

@@ -19,6 +19,14 @@ struct domain_share {
 
 #define DOMAIN_SHARES_MAX 8
 
+/* A host file given to the guest as a virtio disk: the N-th is vd<a+N>. */
+struct domain_disk {
+	const char *source; /* host file (raw) */
+	int readonly;
+};
+
+#define DOMAIN_DISKS_MAX 4
+
 struct domain_spec {
 	const char *name;
 	enum hv_accel accel; /* KVM or TCG */
@@ -36,6 +44,8 @@ struct domain_spec {
 	const char *dac_label;	  /* "+UID:+GID" QEMU runs as, or NULL for none */
 	const struct domain_share *shares;
 	unsigned nshares; /* at most DOMAIN_SHARES_MAX */
+	const struct domain_disk *disks;
+	unsigned ndisks; /* at most DOMAIN_DISKS_MAX */
 };
 
 /* Returns 0 and a malloc'd NUL-terminated document in *ret_xml. */

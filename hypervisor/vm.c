@@ -442,6 +442,8 @@ static int define_domain(struct hv_vm *vm, const struct hv_host *host,
 		.dac_label = dac_label,
 		.shares = opts->shares,
 		.nshares = opts->nshares,
+		.disks = opts->disks,
+		.ndisks = opts->ndisks,
 	};
 
 	if (domain_xml_build(&spec, &xml, e) < 0)
@@ -496,6 +498,15 @@ int hv_vm_start(const struct hv_host *host, const struct hv_vm_opts *opts, struc
 					  "every directory above it must be readable and searchable "
 					  "by that user",
 					  opts->shares[i].source, QEMU_SYSTEM_USER, (unsigned)quid);
+				goto fail;
+			}
+		for (unsigned i = 0; i < opts->ndisks; i++)
+			if (!guest_files_reachable(opts->disks[i].source, quid, qgid)) {
+				error_set(e, EACCES,
+					  "%s is not readable by QEMU's user %s (uid %u): it and "
+					  "every directory above it must be readable and searchable "
+					  "by that user",
+					  opts->disks[i].source, QEMU_SYSTEM_USER, (unsigned)quid);
 				goto fail;
 			}
 	}

@@ -44,6 +44,8 @@ struct hv_vm_opts {
 	int keep_state; /* leave the state dir (console log) after destroy */
 	const struct domain_share *shares; /* host directories for the guest (9p) */
 	unsigned nshares;
+	const struct domain_disk *disks; /* host files for the guest (virtio-blk) */
+	unsigned ndisks;
 	int paused; /* create the domain with its CPU stopped; hv_vm_resume starts it */
 };
 

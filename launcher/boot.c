@@ -37,6 +37,8 @@ int boot_vm(const struct boot_opts *opts, struct booted *ret, struct error *e)
 	    .memory_mib = opts->memory_mib,
 	    .shares = opts->shares,
 	    .nshares = opts->nshares,
+	    .disks = opts->disks,
+	    .ndisks = opts->ndisks,
 	    .paused = opts->paused,
 	};
 

@@ -15,6 +15,8 @@ struct boot_opts {
 	unsigned memory_mib;
 	const struct domain_share *shares;
 	unsigned nshares;
+	const struct domain_disk *disks;
+	unsigned ndisks;
 	bool paused; /* stop after creating the domain: boot_resume finishes */
 };
 

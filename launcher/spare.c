@@ -85,6 +85,10 @@ static int spare_dir(const struct boot_opts *o, char *ret, size_t size, struct e
 		fprintf(f, "share %s %d\n", o->shares[i].tag, o->shares[i].readonly);
 		key_file(f, "source", o->shares[i].source);
 	}
+	for (unsigned i = 0; i < o->ndisks; i++) {
+		fprintf(f, "disk %d\n", o->disks[i].readonly);
+		key_file(f, "source", o->disks[i].source);
+	}
 	if (fclose(f) != 0)
 		return error_errno(e, ENOMEM, "building the spare key");
 	digest_sha256_hex(text, len, key);
@@ -452,7 +456,7 @@ static int parse_share(char *arg, struct domain_share *ret, char *tag, size_t si
 }
 
 static int parse_spare_args(int argc, char **argv, struct boot_opts *o, struct domain_share *shares,
-			    char (*tags)[SHARE_TAG_MAX])
+			    char (*tags)[SHARE_TAG_MAX], struct domain_disk *disks)
 {
 	static const struct option longopts[] = {
 	    {"accel", required_argument, NULL, 'a'},
@@ -476,6 +480,13 @@ static int parse_spare_args(int argc, char **argv, struct boot_opts *o, struct d
 			if (parse_uint(optarg, 1u << 20, &v) < 0)
 				return -1;
 			*(c == 'c' ? &o->vcpus : &o->memory_mib) = (unsigned)v;
+			break;
+		case 'd':
+			if (o->ndisks >= DOMAIN_DISKS_MAX || (strncmp(optarg, "ro:/", 4) != 0 &&
+							      strncmp(optarg, "rw:/", 4) != 0))
+				return -1;
+			disks[o->ndisks].readonly = optarg[1] == 'o';
+			disks[o->ndisks++].source = optarg + 3;
 			break;
 		case 's':
 			if (o->nshares >= DOMAIN_SHARES_MAX ||
@@ -577,7 +588,9 @@ int cmd_spare(int argc, char **argv)
 {
 	struct domain_share shares[DOMAIN_SHARES_MAX] = {0};
 	char tags[DOMAIN_SHARES_MAX][SHARE_TAG_MAX];
-	struct boot_opts opts = {.accel = HV_ACCEL_AUTO, .shares = shares, .paused = true};
+	struct domain_disk disks[DOMAIN_DISKS_MAX] = {0};
+	struct boot_opts opts = {
+	    .accel = HV_ACCEL_AUTO, .shares = shares, .disks = disks, .paused = true};
 	unsigned idle_s = spare_idle_seconds();
 	char dir[PATH_MAX];
 	struct sockaddr_un sa;
@@ -587,7 +600,7 @@ int cmd_spare(int argc, char **argv)
 	struct error e = {0};
 	int lock_fd, listener, sigfd, conn = -1;
 
-	if (parse_spare_args(argc, argv, &opts, shares, tags) < 0) {
+	if (parse_spare_args(argc, argv, &opts, shares, tags, disks) < 0) {
 		launcher_error("spare: invalid arguments");
 		return EXIT_LAUNCHER;
 	}
@@ -628,8 +641,8 @@ int cmd_spare(int argc, char **argv)
 
 void spare_spawn(const struct boot_opts *o)
 {
-	char *argv[8 + 2 * DOMAIN_SHARES_MAX], vcpus[16], memory[16];
-	char *share_args[DOMAIN_SHARES_MAX] = {0};
+	char *argv[8 + 2 * (DOMAIN_SHARES_MAX + DOMAIN_DISKS_MAX) + 1], vcpus[16], memory[16];
+	char *share_args[DOMAIN_SHARES_MAX] = {0}, *disk_args[DOMAIN_DISKS_MAX] = {0};
 	int n = 0;
 	pid_t pid;
 
@@ -650,6 +663,12 @@ void spare_spawn(const struct boot_opts *o)
 					  o->shares[i].readonly ? "ro" : "rw", o->shares[i].source);
 		argv[n++] = "--share";
 		argv[n++] = share_args[i];
+	}
+	for (unsigned i = 0; i < o->ndisks && i < DOMAIN_DISKS_MAX; i++) {
+		disk_args[i] = xasprintf("%s:%s", o->disks[i].readonly ? "ro" : "rw",
+					 o->disks[i].source);
+		argv[n++] = "--disk";
+		argv[n++] = disk_args[i];
 	}
 	argv[n] = NULL;
 	/* Twice forked: the spare belongs to no monitor and outlives this one. */
@@ -673,4 +692,6 @@ void spare_spawn(const struct boot_opts *o)
 		waitpid(pid, NULL, 0);
 	for (unsigned i = 0; i < DOMAIN_SHARES_MAX; i++)
 		free(share_args[i]);
+	for (unsigned i = 0; i < DOMAIN_DISKS_MAX; i++)
+		free(disk_args[i]);
 }

@@ -393,6 +393,35 @@ static void test_cid_3_is_the_first_guest(void **state)
 	doc_free(&d);
 }
 
+static void test_disks(void **state)
+{
+	struct domain_disk disks[] = {{"/var/lib/launcher/rootfs/a b.erofs", 1}, {"/tmp/x", 0}};
+	struct domain_spec s = tcg_vhost_user();
+	struct doc d;
+
+	s.disks = disks;
+	s.ndisks = 2;
+	build(&s, &d);
+	expect_count(&d, "/domain/devices/disk", 2);
+	expect(&d, "/domain/devices/disk[1]/source/@file", "/var/lib/launcher/rootfs/a b.erofs");
+	expect(&d, "/domain/devices/disk[1]/target/@dev", "vda");
+	expect(&d, "/domain/devices/disk[1]/target/@bus", "virtio");
+	expect(&d, "/domain/devices/disk[1]/driver/@type", "raw");
+	expect_count(&d, "/domain/devices/disk[1]/readonly", 1);
+	expect(&d, "/domain/devices/disk[1]/address/@slot", "0x1b");
+	expect(&d, "/domain/devices/disk[2]/target/@dev", "vdb");
+	expect_none(&d, "/domain/devices/disk[2]/readonly");
+	expect(&d, "/domain/devices/disk[2]/address/@slot", "0x1c");
+	doc_free(&d);
+
+	disks[0].source = "relative.erofs";
+	expect_build_error(&s, "relative disk path");
+	disks[0].source = "/a\nb";
+	expect_build_error(&s, "disk path with a newline");
+	s.ndisks = DOMAIN_DISKS_MAX + 1;
+	expect_build_error(&s, "too many disks");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +435,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_fields),
 	    cmocka_unit_test(test_bad_values),
 	    cmocka_unit_test(test_cid_3_is_the_first_guest),
+	    cmocka_unit_test(test_disks),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 
