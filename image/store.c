@@ -46,8 +46,8 @@ static bool digest_valid(const char *d)
 static int sub(const struct store *s, char *buf, size_t size, const char *dir, const char *name)
 {
 	return bprintf(buf, size, "%s/%s%s%s", s->root, dir, dir[0] ? "/" : "", name) < 0
-		       ? -ENAMETOOLONG
-		       : 0;
+		   ? -ENAMETOOLONG
+		   : 0;
 }
 
 static int mkdir_p(const char *path, mode_t mode, struct error *e)
@@ -76,8 +76,8 @@ int store_open(struct store *s, const char *root, struct error *e)
 	static const struct {
 		const char *rel;
 		mode_t mode;
-	} dirs[] = {{"", 0711}, {"blobs", 0700}, {"blobs/sha256", 0700}, {"rootfs", 0711},
-		    {"tmp", 0700}};
+	} dirs[] = {
+	    {"", 0711}, {"blobs", 0700}, {"blobs/sha256", 0700}, {"rootfs", 0711}, {"tmp", 0700}};
 	char path[4096];
 
 	memset(s, 0, sizeof(*s));
@@ -237,8 +237,7 @@ fail:
 	return -e->code;
 }
 
-int store_blob_put(struct store *s, const void *data, size_t len, char *ret_digest,
-		   struct error *e)
+int store_blob_put(struct store *s, const void *data, size_t len, char *ret_digest, struct error *e)
 {
 	struct store_blob_writer w;
 
@@ -278,8 +277,8 @@ int store_blob_read(struct store *s, const char *digest, size_t max, char **ret,
 	if (fstat(fd, &st) < 0)
 		return error_errno(e, errno, "blob %s", digest);
 	if ((uint64_t)st.st_size > max)
-		return error_set(e, EFBIG, "blob %s is %lld bytes, more than the %zu allowed", digest,
-				 (long long)st.st_size, max);
+		return error_set(e, EFBIG, "blob %s is %lld bytes, more than the %zu allowed",
+				 digest, (long long)st.st_size, max);
 	buf = xmalloc((size_t)st.st_size + 1);
 	n = read_full(fd, buf, (size_t)st.st_size);
 	if (n != st.st_size) {
@@ -323,7 +322,8 @@ static int parse_index(const char *path, struct store_image **ret, size_t *ret_n
 	}
 	images = json_object_get(root, "images");
 	if (!json_is_array(images) || json_array_size(images) > INDEX_MAX_IMAGES)
-		return error_set(e, EBADMSG, "image store index %s is corrupt: no image list", path);
+		return error_set(e, EBADMSG, "image store index %s is corrupt: no image list",
+				 path);
 	out = xcalloc(json_array_size(images) + 1, sizeof(*out));
 	json_array_foreach(images, i, v)
 	{
@@ -356,9 +356,9 @@ static int write_index(struct store *s, const struct store_image *v, size_t n, s
 
 	json_object_set_new(root, "images", images);
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(images, json_pack("{sssssI}", "name", v[i].name, "manifest",
-							v[i].manifest, "added",
-							(json_int_t)v[i].added));
+		json_array_append_new(images,
+				      json_pack("{sssssI}", "name", v[i].name, "manifest",
+						v[i].manifest, "added", (json_int_t)v[i].added));
 	text = json_dumps(root, JSON_INDENT(1));
 	if (!text)
 		return error_set(e, ENOMEM, "formatting the image index");

@@ -74,7 +74,7 @@ int store_blob_read(struct store *s, const char *digest, size_t max, char **ret,
 		    struct error *e);
 
 struct store_image {
-	char name[STORE_NAME_MAX];	   /* full reference, "docker.io/library/alpine:3.20" */
+	char name[STORE_NAME_MAX];	 /* full reference, "docker.io/library/alpine:3.20" */
 	char manifest[STORE_DIGEST_MAX]; /* digest of its manifest blob */
 	time_t added;
 };
