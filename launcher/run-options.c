@@ -16,8 +16,9 @@
 
 void run_usage(void)
 {
-	printf("\nUsage:  launcher run [OPTIONS] --rootfs DIR COMMAND [ARG...]\n\n"
-	       "Run a command in a new container, in its own microVM\n\n"
+	printf("\nUsage:  launcher run [OPTIONS] IMAGE [COMMAND] [ARG...]\n"
+	       "        launcher run [OPTIONS] --rootfs DIR COMMAND [ARG...]\n\n"
+	       "Create and run a new container from an image, in its own microVM\n\n"
 	       "Options:\n"
 	       "      --accel string         Accelerator: auto, kvm or tcg (default \"auto\")\n"
 	       "      --cpus decimal         Number of CPUs\n"
@@ -32,7 +33,7 @@ void run_usage(void)
 	       "      --rootfs string        Use this directory as the root filesystem\n"
 	       "      --sig-proxy            Proxy received signals to the process (default true)\n"
 	       "  -t, --tty                  Allocate a pseudo-TTY\n"
-	       "  -u, --user string          Username or UID (format: <uid>[:<gid>])\n"
+	       "  -u, --user string          Username or UID (format: <name|uid>[:<group|gid>])\n"
 	       "  -w, --workdir string       Working directory inside the container\n");
 }
 
@@ -219,9 +220,14 @@ static int apply(struct run_options *o, int c, const char *arg, struct error *e)
 			return error_set(e, EINVAL, "the working directory '%s' is invalid, it needs to be an absolute path", arg);
 		o->workdir = arg;
 		return 0;
-	case 'u':
-		o->has_user = true;
-		return parse_user(arg, &o->uid, &o->gid, e);
+	case 'u': {
+		struct error ignore = {0};
+		if (!arg[0])
+			return error_set(e, EINVAL, "invalid user \"\": use USER[:GROUP] or UID[:GID]");
+		o->user = arg;
+		o->has_user = parse_user(arg, &o->uid, &o->gid, &ignore) == 0;
+		return 0;
+	}
 	case 'm':
 		return parse_memory(arg, &o->memory, e);
 	case OPT_CPUS:
@@ -281,7 +287,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o, struct error
 	}
 	o->command = argv + optind;
 	o->ncommand = (unsigned)(argc - optind);
-	if (o->ncommand == 0 && !o->entrypoint)
+	if (o->rootfs && o->ncommand == 0 && !o->entrypoint)
 		return error_set(e, EINVAL, "no command given: with --rootfs, say what to run");
 	return 0;
 }

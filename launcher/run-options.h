@@ -20,7 +20,8 @@ struct run_options {
 	const char *workdir;
 	const char *hostname;
 	const char *entrypoint; /* --entrypoint: replaces args[0]'s place before the command */
-	bool has_user;
+	const char *user; /* -u as given, NULL: the image's */
+	bool has_user;	  /* -u was numeric: uid and gid hold it */
 	uint32_t uid, gid;
 	uint64_t memory;  /* bytes, 0: default */
 	uint32_t cpus_milli; /* --cpus in thousandths, 0: default */
@@ -43,5 +44,5 @@ void run_usage(void);
 int parse_memory(const char *s, uint64_t *ret, struct error *e);
 /* --cpus: a positive decimal with up to three fraction digits. */
 int parse_cpus(const char *s, uint32_t *ret_milli, struct error *e);
-/* -u UID[:GID], numeric for a root filesystem directory. */
+/* -u UID[:GID], numeric (what --rootfs takes; images resolve names). */
 int parse_user(const char *s, uint32_t *ret_uid, uint32_t *ret_gid, struct error *e);
