@@ -567,10 +567,12 @@ static void normalize_content_type(const char *s, char buf[static OCI_MEDIA_TYPE
 	buf[n] = '\0';
 }
 
-/* What the fields say: "config"/"layers" for a manifest, "manifests" for an index. */
+/* What the fields say: "config"/"layers" for a manifest, "manifests" for an
+ * index. An image config has a "config" too, but not a descriptor. */
 static int shape_kind(json_t *root, enum oci_kind *ret, struct error *e)
 {
-	bool image = json_object_get(root, "config") || json_object_get(root, "layers");
+	json_t *config = json_object_get(root, "config");
+	bool image = json_object_get(root, "layers") || json_object_get(config, "digest");
 	bool list = json_object_get(root, "manifests") != NULL;
 
 	if (image && list)

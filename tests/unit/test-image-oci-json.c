@@ -1250,7 +1250,10 @@ static void test_detect_kind(void **state)
 	kind_is("{\"schemaVersion\":2}", " Application/VND.OCI.Image.Manifest.v1+JSON",
 		OCI_KIND_MANIFEST);
 	kind_is("{\"schemaVersion\":2,\"manifests\":[]}", NULL, OCI_KIND_INDEX);
-	kind_is("{\"schemaVersion\":2,\"config\":{}}", "text/plain", OCI_KIND_MANIFEST);
+	kind_is("{\"schemaVersion\":2,\"config\":{\"digest\":7}}", "text/plain", OCI_KIND_MANIFEST);
+	kind_is("{\"schemaVersion\":2,\"layers\":7}", NULL, OCI_KIND_MANIFEST);
+	/* An image config is none of these. */
+	kind_is(alpine_config, NULL, OCI_KIND_UNKNOWN);
 	kind_is("{\"schemaVersion\":2}", NULL, OCI_KIND_UNKNOWN);
 	kind_is("{}", "application/octet-stream", OCI_KIND_UNKNOWN);
 	/* Artifacts and the like are not images. */
@@ -1280,7 +1283,7 @@ static void test_detect_kind_bad(void **state)
 		 "manifest: ambiguous document: has both \"manifests\" and \"config\" or "
 		 "\"layers\"");
 	kind_bad("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
-		 "\"config\":{}}",
+		 "\"layers\":[]}",
 		 NULL, EBADMSG,
 		 "manifest: declared as an index, but has the fields of an image manifest");
 	kind_bad("{\"manifests\":[]}", OCI_MT_MANIFEST, EBADMSG,
