@@ -330,8 +330,8 @@ static int get_strv(json_t *obj, const char *where, const char *key, unsigned fl
 {
 	char name[FIELD_NAME_MAX], item[FIELD_NAME_MAX];
 	char **out;
-	json_t *a, *v;
 	size_t n, i;
+	json_t *a;
 	int r;
 
 	if (get_member(obj, where, key, JSON_ARRAY, flags, &a, e) < 0)
@@ -347,8 +347,8 @@ static int get_strv(json_t *obj, const char *where, const char *key, unsigned fl
 	if (n > max_items)
 		return error_set(e, EBADMSG, "%s: more than %zu entries", name, max_items);
 	out = xcalloc(n + 1, sizeof(*out));
-	json_array_foreach(a, i, v)
-	{
+	for (i = 0; i < n; i++) {
+		json_t *v = json_array_get(a, i);
 		const char *s;
 
 		element(item, name, i);
@@ -414,9 +414,11 @@ static enum oci_kind media_type_kind(const char *media_type)
 
 static const char *kind_name(enum oci_kind k)
 {
-	return k == OCI_KIND_MANIFEST ? "an image manifest"
-	       : k == OCI_KIND_INDEX  ? "an index"
-				      : "unknown";
+	if (k == OCI_KIND_MANIFEST)
+		return "an image manifest";
+	if (k == OCI_KIND_INDEX)
+		return "an index";
+	return "unknown";
 }
 
 static int check_schema_version(json_t *root, struct error *e)
@@ -528,8 +530,8 @@ static int parse_descriptors(json_t *root, const char *key, size_t max, bool wit
 			     struct oci_descriptor **ret, size_t *ret_n, struct error *e)
 {
 	char name[FIELD_NAME_MAX];
-	json_t *a, *v;
 	size_t n, i;
+	json_t *a;
 	int r;
 
 	if (get_member(root, "", key, JSON_ARRAY, REQUIRED, &a, e) < 0)
@@ -539,10 +541,10 @@ static int parse_descriptors(json_t *root, const char *key, size_t max, bool wit
 		return error_set(e, EBADMSG, "%s: more than %zu entries", key, max);
 	*ret = xcalloc(n, sizeof(**ret));
 	*ret_n = n;
-	json_array_foreach(a, i, v)
-	{
-		if ((r = parse_descriptor(v, element(name, key, i), with_platform, &(*ret)[i], e)) <
-		    0)
+	for (i = 0; i < n; i++) {
+		r = parse_descriptor(json_array_get(a, i), element(name, key, i), with_platform,
+				     &(*ret)[i], e);
+		if (r < 0)
 			return r;
 	}
 	return 0;
@@ -911,7 +913,6 @@ static int parse_save_manifest(json_t *root, struct docker_save_entry **ret, siz
 {
 	size_t n = json_array_size(root), i;
 	char name[FIELD_NAME_MAX];
-	json_t *v;
 
 	if (n == 0)
 		return error_set(e, EBADMSG, "no images");
@@ -919,11 +920,10 @@ static int parse_save_manifest(json_t *root, struct docker_save_entry **ret, siz
 		return error_set(e, EBADMSG, "more than %d images", OCI_MANIFESTS_MAX);
 	*ret = xcalloc(n, sizeof(**ret));
 	*ret_n = n;
-	json_array_foreach(root, i, v)
-	{
-		if (parse_save_entry(v, element(name, "", i), &(*ret)[i], e) < 0)
+	for (i = 0; i < n; i++)
+		if (parse_save_entry(json_array_get(root, i), element(name, "", i), &(*ret)[i], e) <
+		    0)
 			return -EBADMSG;
-	}
 	return 0;
 }
 

@@ -923,6 +923,37 @@ static void test_index_select_variants(void **state)
 	oci_index_free(&x);
 }
 
+/* A long list of platforms is cut short, not the message. */
+static void test_index_select_many(void **state)
+{
+	char *entries = repeat("{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+			       "\"digest\":\"sha256:" HEX_AMD64 "\",\"size\":1,\"platform\":"
+			       "{\"os\":\"linux\",\"architecture\":\"s390x\"}}",
+			       OCI_MANIFESTS_MAX),
+	     *json = fmt("{\"schemaVersion\":2,\"manifests\":%s}", entries);
+	struct oci_index x;
+	struct error e = {0};
+	size_t len;
+
+	assert_int_equal(oci_index_parse(json, strlen(json), &x, &e), 0);
+	assert_int_equal(x.nmanifests, OCI_MANIFESTS_MAX);
+	assert_int_equal(oci_index_select(&x, "linux", "amd64", &e), -ENOENT);
+	len = strlen(e.msg);
+	assert_true(len < sizeof(e.msg) - 1);
+	assert_memory_equal(e.msg,
+			    "no image for linux/amd64; the index has linux/s390x, linux/s390x", 64);
+	assert_string_equal(e.msg + len - 16, "linux/s390x, ...");
+	oci_index_free(&x);
+	free(json);
+	free(entries);
+	entries = repeat("{\"mediaType\":\"a/b\",\"digest\":\"sha256:" HEX_AMD64 "\",\"size\":1}",
+			 OCI_MANIFESTS_MAX + 1);
+	json = fmt("{\"schemaVersion\":2,\"manifests\":%s}", entries);
+	bad(INDEX, json, EBADMSG, "index: manifests: more than 1000 entries");
+	free(json);
+	free(entries);
+}
+
 /* --- configs -------------------------------------------------------------------- */
 
 static void test_config_alpine(void **state)
@@ -1475,6 +1506,7 @@ int main(void)
 	    cmocka_unit_test(test_index_bad),
 	    cmocka_unit_test(test_index_select),
 	    cmocka_unit_test(test_index_select_variants),
+	    cmocka_unit_test(test_index_select_many),
 	    cmocka_unit_test(test_config_alpine),
 	    cmocka_unit_test(test_config_full),
 	    cmocka_unit_test(test_config_minimal),
