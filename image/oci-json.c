@@ -16,6 +16,7 @@
 #define OCI_SIGNAL_MAX 64 /* StopSignal */
 
 #define ANNOTATION_REF_NAME "org.opencontainers.image.ref.name"
+#define ANNOTATION_IMAGE_NAME "io.containerd.image.name"
 #define DOCKER_SCHEMA1_PREFIX "application/vnd.docker.distribution.manifest.v1+"
 
 enum {
@@ -522,6 +523,9 @@ static int parse_descriptor(json_t *obj, const char *where, bool with_platform,
 	if (ann && copy_string(ann, field(name, where, "annotations"), ANNOTATION_REF_NAME, TEXT,
 			       d->ref_name, sizeof(d->ref_name), e) < 0)
 		return -EBADMSG;
+	if (ann && copy_string(ann, field(name, where, "annotations"), ANNOTATION_IMAGE_NAME, TEXT,
+			       d->image_name, sizeof(d->image_name), e) < 0)
+		return -EBADMSG;
 	return 0;
 }
 
@@ -1002,11 +1006,16 @@ static json_t *format_descriptor(const struct oci_descriptor *d, const char *med
 			return NULL;
 		}
 	}
-	if (o && d->ref_name[0] &&
-	    json_object_set_new(o, "annotations",
-				json_pack("{ss}", ANNOTATION_REF_NAME, d->ref_name)) < 0) {
-		json_decref(o);
-		return NULL;
+	if (o && (d->ref_name[0] || d->image_name[0])) {
+		json_t *ann = json_object();
+		if (d->ref_name[0])
+			json_object_set_new(ann, ANNOTATION_REF_NAME, json_string(d->ref_name));
+		if (d->image_name[0])
+			json_object_set_new(ann, ANNOTATION_IMAGE_NAME, json_string(d->image_name));
+		if (json_object_set_new(o, "annotations", ann) < 0) {
+			json_decref(o);
+			return NULL;
+		}
 	}
 	return o;
 }

@@ -49,6 +49,9 @@ struct oci_descriptor {
 	char os[OCI_PLATFORM_MAX], architecture[OCI_PLATFORM_MAX], variant[OCI_PLATFORM_MAX];
 	/* annotation org.opencontainers.image.ref.name, "" if absent */
 	char ref_name[OCI_REF_NAME_MAX];
+	/* annotation io.containerd.image.name (a full reference, as Docker 25+
+	 * and containerd write it), "" if absent */
+	char image_name[OCI_REF_NAME_MAX];
 };
 
 enum oci_kind {

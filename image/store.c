@@ -45,7 +45,8 @@ static bool digest_valid(const char *d)
 /* ROOT/DIR/NAME, or ROOT/NAME when dir is "". */
 static int sub(const struct store *s, char *buf, size_t size, const char *dir, const char *name)
 {
-	return bprintf(buf, size, "%s/%s%s%s", s->root, dir, dir[0] ? "/" : "", name) < 0
+	return bprintf(buf, size, "%s%s%s%s%s", s->root, dir[0] || name[0] ? "/" : "", dir,
+		       dir[0] && name[0] ? "/" : "", name) < 0
 		   ? -ENAMETOOLONG
 		   : 0;
 }

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "image.h"
+#include "passwd.h"
 #include "cleanup.h"
 #include "commands.h"
 #include "run-options.h"
@@ -22,6 +24,7 @@
 #include "util.h"
 
 #define ROOTFS_TAG "rootfs"
+#define ROOTFS_DISK "vda" /* the image disk is the first and only one */
 /* Guest RAM is the container's limit plus what the guest kernel and agent
  * keep for themselves: measured ~22 MiB at boot plus the kernel's page
  * structures, ~1.6% of RAM (docs/PERFORMANCE.md). Small VMs get a floor. */
@@ -30,12 +33,18 @@
 #define GUEST_MIN_MIB 128
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static bool env_has(char **env, size_t n, const char *key)
+/* What build_create works from: the options and, for an image, the image. */
+struct run_ctx {
+	const struct run_options *o;
+	const struct image *img; /* NULL with --rootfs */
+};
+
+static bool env_has(char **env, size_t n, const char *entry)
 {
-	size_t klen = strlen(key);
+	size_t klen = strcspn(entry, "=");
 
 	for (size_t i = 0; i < n; i++)
-		if (strncmp(env[i], key, klen) == 0 && env[i][klen] == '=')
+		if (strncmp(env[i], entry, klen) == 0 && env[i][klen] == '=')
 			return true;
 	return false;
 }
@@ -49,61 +58,110 @@ static void env_add(struct process_spec *p, char *entry)
 	p->env[p->nenv] = NULL;
 }
 
-/* Docker's environment: the user's variables, plus PATH, HOSTNAME, HOME
- * and (with -t) TERM where the user gave none. */
-static void build_env(const struct run_options *o, const char *hostname, struct process_spec *p)
+/* Docker's environment: the image's variables, overridden by the user's,
+ * plus PATH, HOSTNAME, HOME and (with -t) TERM where neither gave one. */
+static void build_env(const struct run_ctx *c, const char *hostname, struct process_spec *p)
 {
+	const struct run_options *o = c->o;
+
+	if (c->img)
+		for (size_t i = 0; i < c->img->config.nenv; i++)
+			if (!env_has(o->env, o->nenv, c->img->config.env[i]))
+				env_add(p, xstrdup(c->img->config.env[i]));
 	for (unsigned i = 0; i < o->nenv; i++)
 		env_add(p, xstrdup(o->env[i]));
-	if (!env_has(p->env, p->nenv, "PATH"))
+	if (!env_has(p->env, p->nenv, "PATH="))
 		env_add(p, xstrdup(DEFAULT_PATH));
-	if (!env_has(p->env, p->nenv, "HOSTNAME"))
+	if (!env_has(p->env, p->nenv, "HOSTNAME="))
 		env_add(p, xasprintf("HOSTNAME=%s", hostname));
-	if (o->tty && !env_has(p->env, p->nenv, "TERM"))
+	if (o->tty && !env_has(p->env, p->nenv, "TERM="))
 		env_add(p, xstrdup("TERM=xterm"));
-	if (!env_has(p->env, p->nenv, "HOME"))
+	if (!env_has(p->env, p->nenv, "HOME="))
 		env_add(p, xstrdup(p->uid == 0 ? "HOME=/root" : "HOME=/"));
 }
 
-static void build_args(const struct run_options *o, struct process_spec *p)
+static void add_args(struct process_spec *p, char **v, size_t n)
 {
-	size_t n = 0;
+	for (size_t i = 0; i < n; i++)
+		p->args[p->nargs++] = xstrdup(v[i]);
+}
 
-	p->args = xcalloc(o->ncommand + 2, sizeof(*p->args));
-	if (o->entrypoint && o->entrypoint[0])
-		p->args[n++] = xstrdup(o->entrypoint);
-	for (unsigned i = 0; i < o->ncommand; i++)
-		p->args[n++] = xstrdup(o->command[i]);
-	p->nargs = n;
+/* Docker's rules: --entrypoint replaces the image's Entrypoint and drops
+ * its Cmd ("" clears the entrypoint); arguments after the image replace
+ * Cmd. */
+static void build_args(const struct run_ctx *c, struct process_spec *p)
+{
+	const struct run_options *o = c->o;
+	const struct oci_image_config *cfg = c->img ? &c->img->config : NULL;
+	size_t max = o->ncommand + 1 + (cfg ? cfg->nentrypoint + cfg->ncmd : 0);
+
+	p->args = xcalloc(max + 1, sizeof(*p->args));
+	p->nargs = 0;
+	if (o->entrypoint) {
+		if (o->entrypoint[0])
+			p->args[p->nargs++] = xstrdup(o->entrypoint);
+	} else if (cfg) {
+		add_args(p, cfg->entrypoint, cfg->nentrypoint);
+	}
+	if (o->ncommand || o->entrypoint || !cfg)
+		add_args(p, o->command, o->ncommand);
+	else
+		add_args(p, cfg->cmd, cfg->ncmd);
+}
+
+/* -u, else the image's User, resolved in the image's /etc/passwd. */
+static int build_user(const struct run_ctx *c, struct process_spec *p, struct error *e)
+{
+	const char *spec = c->o->user;
+
+	if (!c->img) {
+		p->uid = c->o->has_user ? c->o->uid : 0;
+		p->gid = c->o->has_user ? c->o->gid : 0;
+		return 0;
+	}
+	if (!spec && c->img->config.user && c->img->config.user[0])
+		spec = c->img->config.user;
+	if (!spec) {
+		p->uid = p->gid = 0;
+		return 0;
+	}
+	return passwd_resolve(c->img->passwd, c->img->group, spec, &p->uid, &p->gid, e);
 }
 
 static int build_create(const void *ctx, const char *hostname, struct agent_request *req,
 			struct error *e)
 {
-	const struct run_options *o = ctx;
+	const struct run_ctx *rc = ctx;
+	const struct run_options *o = rc->o;
 	struct create_args *c = &req->u.create;
 	struct process_spec *p = &c->spec;
+	const char *workdir = o->workdir;
 
 	memset(req, 0, sizeof(*req));
 	req->op = AGENT_OP_CREATE;
 	c->process = 1;
-	snprintf(c->rootfs_tag, sizeof(c->rootfs_tag), "%s", ROOTFS_TAG);
+	if (rc->img)
+		snprintf(c->rootfs_disk, sizeof(c->rootfs_disk), "%s", ROOTFS_DISK);
+	else
+		snprintf(c->rootfs_tag, sizeof(c->rootfs_tag), "%s", ROOTFS_TAG);
 	if (strlen(hostname) >= sizeof(c->hostname))
 		return error_set(e, EINVAL, "host name \"%s\" is too long", hostname);
 	strcpy(c->hostname, hostname);
-	p->uid = o->has_user ? o->uid : 0;
-	p->gid = o->has_user ? o->gid : 0;
-	p->cwd = xstrdup(o->workdir ? o->workdir : "/");
+	if (build_user(rc, p, e) < 0)
+		return -e->code;
+	if (!workdir && rc->img && rc->img->config.working_dir && rc->img->config.working_dir[0])
+		workdir = rc->img->config.working_dir;
+	p->cwd = xstrdup(workdir ? workdir : "/");
 	p->terminal = o->tty;
 	p->stdin = o->interactive;
 	if (o->tty && !terminal_size_any(&p->rows, &p->cols)) {
 		p->rows = 24;
 		p->cols = 80;
 	}
-	build_args(o, p);
+	build_args(rc, p);
 	if (p->nargs == 0)
-		return error_set(e, EINVAL, "no command given");
-	build_env(o, hostname, p);
+		return error_set(e, EINVAL, "no command specified");
+	build_env(rc, hostname, p);
 	return 0;
 }
 
@@ -189,11 +247,30 @@ static int client_wait(int fd, pid_t monitor, int sigfd)
 	return EXIT_LAUNCHER;
 }
 
+/* The image's root filesystem disk, built on first use. */
+static int open_image(const char *ref, struct store *st, struct image *img, struct error *e)
+{
+	char name[STORE_NAME_MAX], manifest[STORE_DIGEST_MAX];
+
+	if (store_open(st, NULL, e) < 0 || image_lookup(st, ref, name, manifest, e) < 0 ||
+	    image_open(st, name, manifest, img, e) < 0)
+		return -e->code;
+	if (image_prepare_rootfs(st, img, e) < 0) {
+		image_free(img);
+		return -e->code;
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_options o;
 	struct domain_share share = {.tag = ROOTFS_TAG, .readonly = 1};
+	struct domain_disk disk = {.readonly = 1};
 	struct monitor_opts mo = {0};
+	struct run_ctx ctx = {.o = &o};
+	struct image img;
+	struct store st;
 	struct error e = {0};
 	char rootfs[PATH_MAX];
 	int sv[2], sigfd, r, code = EXIT_LAUNCHER;
@@ -202,31 +279,55 @@ int cmd_run(int argc, char **argv)
 	r = run_options_parse(argc, argv, &o, &e);
 	if (r)
 		return r > 0 ? 0 : usage_error(&e);
-	if (o.image) {
-		launcher_error(
-		    "image \"%s\" not found in the local store; images are not supported "
-		    "yet: use --rootfs DIR",
-		    o.image);
-		goto out;
-	}
 	if (o.tty && o.interactive && !isatty(STDIN_FILENO)) {
 		launcher_error("the input device is not a TTY");
 		goto out;
 	}
-	if (check_rootfs(o.rootfs, rootfs, &e) < 0) {
-		code = usage_error(&e);
-		goto out;
-	}
-	share.source = rootfs;
 	mo = (struct monitor_opts){
-	    .boot = {.accel = o.accel, .shares = &share, .nshares = 1},
-	    .interactive = o.interactive,
-	    .tty = o.tty,
-	    .hostname = o.hostname,
-	    .build_create = build_create,
-	    .ctx = &o,
+		.boot = {.accel = o.accel},
+		.interactive = o.interactive,
+		.tty = o.tty,
+		.hostname = o.hostname,
+		.build_create = build_create,
+		.ctx = &ctx,
 	};
+	if (o.image) {
+		if (open_image(o.image, &st, &img, &e) < 0) {
+			launcher_error("%s", e.msg);
+			goto out;
+		}
+		ctx.img = &img;
+		disk.source = img.disk;
+		mo.boot.disks = &disk;
+		mo.boot.ndisks = 1;
+	} else {
+		if (o.user && !o.has_user) {
+			error_set(&e, EINVAL,
+				  "invalid user \"%s\": with --rootfs, use a numeric UID[:GID]",
+				  o.user);
+			code = usage_error(&e);
+			goto out;
+		}
+		if (check_rootfs(o.rootfs, rootfs, &e) < 0) {
+			code = usage_error(&e);
+			goto out;
+		}
+		share.source = rootfs;
+		mo.boot.shares = &share;
+		mo.boot.nshares = 1;
+	}
 	vm_size(&o, &mo.boot);
+	{
+		/* Mistakes in what to run (an unknown user, no command) are
+		 * found here, before a VM is booted for nothing. */
+		struct agent_request probe;
+		r = build_create(&ctx, "probe", &probe, &e);
+		agent_request_free(&probe);
+		if (r < 0) {
+			launcher_error("%s", e.msg);
+			goto out_image;
+		}
+	}
 	sigfd = client_signalfd(&o);
 	/* A VM made ahead for these options (spare.h), else our own. */
 	sv[0] = spare_claim(&mo, &pid);
@@ -234,12 +335,12 @@ int cmd_run(int argc, char **argv)
 		goto wait;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		launcher_error("socketpair: %s", strerror(errno));
-		goto out;
+		goto out_image;
 	}
 	pid = fork();
 	if (pid < 0) {
 		launcher_error("starting the monitor: %s", strerror(errno));
-		goto out;
+		goto out_image;
 	}
 	if (pid == 0) {
 		sigset_t none;
@@ -256,6 +357,9 @@ wait:
 		terminal_make_raw(STDIN_FILENO);
 	code = client_wait(sv[0], pid, sigfd);
 	close(sv[0]);
+out_image:
+	if (ctx.img)
+		image_free(&img);
 out:
 	run_options_free(&o);
 	return code;

@@ -5,6 +5,8 @@
 
 int cmd_check(int argc, char **argv);
 int cmd_diag(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

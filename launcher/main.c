@@ -17,6 +17,8 @@ struct verb {
 
 static const struct verb verbs[] = {
 	{"check", cmd_check, "Check the host and boot a test VM end to end"},
+	{"images", cmd_images, "List images"},
+	{"load", cmd_load, "Load an image from a tar archive or STDIN"},
 	{"run", cmd_run, "Create and run a new container, in its own microVM"},
 	{"version", cmd_version, "Show the launcher version information"},
 	{"diag", cmd_diag, NULL},

@@ -1,0 +1,37 @@
+/* An image in the store, ready to run: its manifest and config (parsed and
+ * validated), and its root filesystem disk, built on first use by applying
+ * the layers in order and packing the result as erofs. */
+#pragma once
+
+#include <limits.h>
+
+#include "oci-json.h"
+#include "store.h"
+
+struct image {
+	char name[STORE_NAME_MAX]; /* as found in the index */
+	char manifest_digest[STORE_DIGEST_MAX];
+	struct oci_manifest manifest;
+	struct oci_image_config config;
+	char *config_json;    /* raw, for `image inspect` */
+	char disk[PATH_MAX];  /* the erofs root filesystem (after image_prepare_rootfs) */
+	char *passwd, *group; /* the image's /etc/passwd and /etc/group, NULL if none */
+};
+
+/* Finds what the user typed in the store: a full reference, a short name
+ * (tried as localhost/NAME first, then docker.io's), or a manifest digest
+ * or an unambiguous prefix of an image ID. -ENOENT with Docker's message
+ * when it is not there. */
+int image_lookup(struct store *s, const char *ref, char ret_name[STORE_NAME_MAX],
+		 char ret_manifest[STORE_DIGEST_MAX], struct error *e);
+
+/* Reads and validates manifest and config. */
+int image_open(struct store *s, const char *name, const char *manifest_digest, struct image *ret,
+	       struct error *e);
+void image_free(struct image *img);
+
+/* Makes sure the root filesystem disk exists (building it the first time:
+ * layers applied in a private temp dir, each diff_id checked against the
+ * config, packed with mkfs.erofs, renamed into place) and loads passwd and
+ * group. */
+int image_prepare_rootfs(struct store *s, struct image *img, struct error *e);
