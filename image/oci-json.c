@@ -1007,11 +1007,17 @@ static json_t *format_descriptor(const struct oci_descriptor *d, const char *med
 		}
 	}
 	if (o && (d->ref_name[0] || d->image_name[0])) {
+		/* json_string refuses what is not UTF-8: then nothing is written. */
 		json_t *ann = json_object();
-		if (d->ref_name[0])
-			json_object_set_new(ann, ANNOTATION_REF_NAME, json_string(d->ref_name));
-		if (d->image_name[0])
-			json_object_set_new(ann, ANNOTATION_IMAGE_NAME, json_string(d->image_name));
+		if (!ann ||
+		    (d->ref_name[0] &&
+		     json_object_set_new(ann, ANNOTATION_REF_NAME, json_string(d->ref_name)) < 0) ||
+		    (d->image_name[0] &&
+		     json_object_set_new(ann, ANNOTATION_IMAGE_NAME, json_string(d->image_name)) < 0)) {
+			json_decref(ann);
+			json_decref(o);
+			return NULL;
+		}
 		if (json_object_set_new(o, "annotations", ann) < 0) {
 			json_decref(o);
 			return NULL;

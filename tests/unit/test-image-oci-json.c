@@ -1457,6 +1457,31 @@ static void test_index_roundtrip(void **state)
 	}
 }
 
+/* Docker 25+ and containerd name the image in full in an annotation of
+ * their own; it survives a parse and a format. */
+static void test_index_image_name(void **state)
+{
+	const char *json = "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" OCI_MT_MANIFEST
+			   "\",\"digest\":\"sha256:" HEX_AMD64 "\",\"size\":3,\"annotations\":{"
+			   "\"io.containerd.image.name\":\"docker.io/library/alpine:3.20\","
+			   "\"org.opencontainers.image.ref.name\":\"3.20\"}}]}";
+	struct oci_index x, y;
+	struct error e = {0};
+	size_t len;
+	char *out;
+
+	assert_int_equal(oci_index_parse(json, strlen(json), &x, &e), 0);
+	assert_string_equal(x.manifests[0].image_name, "docker.io/library/alpine:3.20");
+	assert_string_equal(x.manifests[0].ref_name, "3.20");
+	out = oci_index_format(&x, &len);
+	assert_non_null(out);
+	assert_int_equal(oci_index_parse(out, len, &y, &e), 0);
+	assert_string_equal(y.manifests[0].image_name, "docker.io/library/alpine:3.20");
+	free(out);
+	oci_index_free(&x);
+	oci_index_free(&y);
+}
+
 static void test_index_format(void **state)
 {
 	struct oci_descriptor d = {
@@ -1524,6 +1549,7 @@ int main(void)
 	    cmocka_unit_test(test_manifest_roundtrip),
 	    cmocka_unit_test(test_index_roundtrip),
 	    cmocka_unit_test(test_index_format),
+	    cmocka_unit_test(test_index_image_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
