@@ -83,6 +83,7 @@ int store_open(struct store *s, const char *root, struct error *e)
 
 	memset(s, 0, sizeof(*s));
 	s->lock_fd = -1;
+	s->ingest_fd = -1;
 	if (root)
 		snprintf(s->root, sizeof(s->root), "%s", root);
 	else
@@ -99,6 +100,46 @@ int store_open(struct store *s, const char *root, struct error *e)
 void store_close(struct store *s)
 {
 	store_unlock(s);
+	if (s->ingest_fd >= 0)
+		close(s->ingest_fd);
+	s->ingest_fd = -1;
+}
+
+static int ingest_open(struct store *s)
+{
+	char path[4096];
+
+	if (s->ingest_fd < 0 && sub(s, path, sizeof(path), "", "ingest.lock") == 0)
+		s->ingest_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return s->ingest_fd;
+}
+
+void store_ingest_hold(struct store *s)
+{
+	if (s->ingest_fd < 0 && ingest_open(s) >= 0)
+		flock(s->ingest_fd, LOCK_SH);
+}
+
+bool store_ingest_exclusive(struct store *s)
+{
+	if (ingest_open(s) < 0)
+		return false;
+	if (flock(s->ingest_fd, LOCK_EX | LOCK_NB) == 0)
+		return true;
+	/* A failed conversion drops the shared lock we may have had. */
+	flock(s->ingest_fd, LOCK_SH);
+	return false;
+}
+
+void store_ingest_release(struct store *s)
+{
+	if (s->ingest_fd >= 0)
+		flock(s->ingest_fd, LOCK_SH);
+}
+
+bool store_name_is_digest(const char *name)
+{
+	return digest_valid(name);
 }
 
 int store_lock(struct store *s, struct error *e)
@@ -158,6 +199,7 @@ bool store_blob_exists(struct store *s, const char *digest)
 {
 	char path[4096];
 
+	store_ingest_hold(s);
 	return store_blob_path(s, digest, path, sizeof(path)) == 0 && access(path, F_OK) == 0;
 }
 
@@ -165,6 +207,7 @@ int store_blob_begin(struct store *s, struct store_blob_writer *w, struct error 
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
+	store_ingest_hold(s);
 	if (bprintf(w->tmp, sizeof(w->tmp), "%s/tmp/blob.XXXXXX", s->root) < 0)
 		return error_set(e, ENAMETOOLONG, "store root %s is too long", s->root);
 	w->fd = mkostemp(w->tmp, O_CLOEXEC);
@@ -391,30 +434,81 @@ int store_list(struct store *s, struct store_image **ret, size_t *ret_n, struct 
 	return parse_index(path, ret, ret_n, e);
 }
 
+static bool index_has(const struct store_image *v, size_t n, const char *manifest)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].manifest, manifest) == 0)
+			return true;
+	return false;
+}
+
+static void index_add(struct store_image **v, size_t *n, const char *name, const char *manifest)
+{
+	struct store_image *nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		abort();
+	*v = nv;
+	memset(&nv[*n], 0, sizeof(*nv));
+	snprintf(nv[*n].name, sizeof(nv[*n].name), "%s", name);
+	snprintf(nv[*n].manifest, sizeof(nv[*n].manifest), "%s", manifest);
+	nv[*n].added = time(NULL);
+	(*n)++;
+}
+
+static void index_del(struct store_image *v, size_t *n, size_t i)
+{
+	memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof(*v));
+	(*n)--;
+}
+
+/* The index after name -> manifest, by the rules of store_tag. */
+static void retag(struct store_image **v, size_t *n, const char *name, const char *manifest)
+{
+	char old[STORE_DIGEST_MAX] = "";
+	size_t i;
+
+	if (digest_valid(name)) {
+		if (!index_has(*v, *n, manifest))
+			index_add(v, n, name, manifest);
+		return;
+	}
+	/* A dangling image that gets a name is no longer dangling. */
+	for (i = 0; i < *n;)
+		if (strcmp((*v)[i].name, manifest) == 0)
+			index_del(*v, n, i);
+		else
+			i++;
+	for (i = 0; i < *n && strcmp((*v)[i].name, name) != 0; i++)
+		;
+	if (i == *n) {
+		index_add(v, n, name, manifest);
+		return;
+	}
+	if (strcmp((*v)[i].manifest, manifest) == 0)
+		return;
+	snprintf(old, sizeof(old), "%s", (*v)[i].manifest);
+	snprintf((*v)[i].manifest, sizeof((*v)[i].manifest), "%s", manifest);
+	(*v)[i].added = time(NULL);
+	if (!index_has(*v, *n, old))
+		index_add(v, n, old, old);
+}
+
 int store_tag(struct store *s, const char *name, const char *manifest, struct error *e)
 {
 	_cleanup_free_ struct store_image *v = NULL;
 	bool held = s->lock_fd >= 0;
-	size_t n, i;
+	size_t n;
 	int r;
 
-	if (strlen(name) >= STORE_NAME_MAX || !name[0] || !digest_valid(manifest))
+	if (strlen(name) >= STORE_NAME_MAX || !name[0] || !digest_valid(manifest) ||
+	    (digest_valid(name) && strcmp(name, manifest) != 0))
 		return error_set(e, EINVAL, "cannot tag \"%s\" as %s", name, manifest);
 	if (!held && store_lock(s, e) < 0)
 		return -e->code;
 	r = store_list(s, &v, &n, e);
 	if (r == 0) {
-		for (i = 0; i < n && strcmp(v[i].name, name) != 0; i++)
-			;
-		if (i == n) {
-			v = realloc(v, (n + 1) * sizeof(*v));
-			if (!v)
-				abort();
-			n++;
-			snprintf(v[i].name, sizeof(v[i].name), "%s", name);
-		}
-		snprintf(v[i].manifest, sizeof(v[i].manifest), "%s", manifest);
-		v[i].added = time(NULL);
+		retag(&v, &n, name, manifest);
 		r = write_index(s, v, n, e);
 	}
 	if (!held)
@@ -441,6 +535,34 @@ int store_untag(struct store *s, const char *name, struct error *e)
 			memmove(&v[i], &v[i + 1], (n - i - 1) * sizeof(*v));
 			r = write_index(s, v, n - 1, e);
 		}
+	}
+	if (!held)
+		store_unlock(s);
+	return r;
+}
+
+int store_untag_manifests(struct store *s, char (*manifests)[STORE_DIGEST_MAX], size_t n,
+			  struct error *e)
+{
+	_cleanup_free_ struct store_image *v = NULL;
+	bool held = s->lock_fd >= 0;
+	size_t nv;
+	int r;
+
+	if (!held && store_lock(s, e) < 0)
+		return -e->code;
+	r = store_list(s, &v, &nv, e);
+	if (r == 0) {
+		for (size_t i = 0; i < nv;) {
+			size_t j;
+			for (j = 0; j < n && strcmp(v[i].manifest, manifests[j]) != 0; j++)
+				;
+			if (j < n)
+				index_del(v, &nv, i);
+			else
+				i++;
+		}
+		r = write_index(s, v, nv, e);
 	}
 	if (!held)
 		store_unlock(s);

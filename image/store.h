@@ -9,6 +9,9 @@
  *   index.json         {"images": [{"name", "manifest", "added"}]}
  *   rootfs/HEX.erofs   an image's applied layers (HEX: its config digest)
  *   tmp/               partial writes; lock: the store's lock file
+ *   ingest.lock        held shared by writers of blobs (store_blob_exists,
+ *                      store_blob_begin) until store_close, so garbage
+ *                      collection leaves alone blobs not yet in the index
  * Every write is a temp file renamed into place, so a crash leaves either
  * the old or the new state; index changes happen under the lock. */
 #pragma once
@@ -28,7 +31,8 @@
 
 struct store {
 	char root[4096];
-	int lock_fd; /* held between store_lock and store_unlock */
+	int lock_fd;   /* held between store_lock and store_unlock */
+	int ingest_fd; /* ingest.lock, shared, from the first blob written to store_close */
 };
 
 /* The store's root directory for this user. */
@@ -81,15 +85,36 @@ struct store_image {
 
 /* The index, read (and validated) whole. */
 int store_list(struct store *s, struct store_image **ret, size_t *ret_n, struct error *e);
-/* Points name at a manifest (replacing what it pointed at). Takes the lock. */
+/* Points name at a manifest (replacing what it pointed at). Takes the lock.
+ * As Docker does: an image that loses its last name this way stays in the
+ * index, dangling, under its manifest digest; a name given to a dangling
+ * image replaces its digest entry; a digest name is not added for an image
+ * that has a name. */
 int store_tag(struct store *s, const char *name, const char *manifest, struct error *e);
 /* Removes name; -ENOENT when it is not there. Takes the lock. */
 int store_untag(struct store *s, const char *name, struct error *e);
+/* Removes every name of the given manifests, in one write of the index.
+ * Takes the lock (unless held). */
+int store_untag_manifests(struct store *s, char (*manifests)[STORE_DIGEST_MAX], size_t n,
+			  struct error *e);
 /* The manifest name points at; -ENOENT when it is not in the index. */
 int store_resolve(struct store *s, const char *name, char ret_manifest[STORE_DIGEST_MAX],
 		  struct error *e);
 
 /* Paths of the root filesystem disk of an image (by config digest). */
 int store_rootfs_path(struct store *s, const char *config_digest, char *buf, size_t size);
+/* Whether name is an index entry of an image without a name (its own
+ * manifest digest, "sha256:..."). */
+bool store_name_is_digest(const char *name);
+
+/* Takes the shared ingest lock (see the layout above) if not held yet:
+ * blob writers call it before they look for or write blobs. Best effort. */
+void store_ingest_hold(struct store *s);
+/* Garbage collection's side of it: converts or takes the ingest lock
+ * exclusively without waiting; false when another writer holds it. Undone
+ * by store_ingest_release. */
+bool store_ingest_exclusive(struct store *s);
+void store_ingest_release(struct store *s);
+
 /* A fresh private directory under tmp/ (mkdtemp). */
 int store_tmpdir(struct store *s, const char *prefix, char *buf, size_t size, struct error *e);
