@@ -20,7 +20,8 @@
 #define PASSWD_MAX (1u << 20)
 #define MKFS_EROFS "mkfs.erofs"
 
-static int config_digest_of(struct store *s, const char *manifest, char *ret, struct error *e)
+int image_config_digest(struct store *s, const char *manifest, char ret[STORE_DIGEST_MAX],
+			struct error *e)
 {
 	_cleanup_free_ char *json = NULL;
 	struct oci_manifest m;
@@ -49,7 +50,7 @@ static int lookup_id(struct store *s, const struct store_image *v, size_t n, con
 		char config[STORE_DIGEST_MAX];
 		struct error ignore = {0};
 		if (strncmp(v[i].manifest + 7, hex, len) != 0 &&
-		    (config_digest_of(s, v[i].manifest, config, &ignore) < 0 ||
+		    (image_config_digest(s, v[i].manifest, config, &ignore) < 0 ||
 		     strncmp(config + 7, hex, len) != 0))
 			continue;
 		if (found >= 0 && strcmp(v[found].manifest, v[i].manifest) != 0)
@@ -61,6 +62,15 @@ static int lookup_id(struct store *s, const struct store_image *v, size_t n, con
 	strcpy(ret_name, v[found].name);
 	strcpy(ret_manifest, v[found].manifest);
 	return 0;
+}
+
+bool image_lookup_by_id(const char *ref, const char *manifest, const char *id)
+{
+	const char *hex = strncmp(ref, "sha256:", 7) == 0 ? ref + 7 : ref;
+	size_t len = strlen(hex);
+
+	return len >= 4 && len <= DIGEST_HEX_LEN && strspn(hex, "0123456789abcdef") == len &&
+	       (strncmp(manifest + 7, hex, len) == 0 || strncmp(id + 7, hex, len) == 0);
 }
 
 int image_lookup(struct store *s, const char *ref, char ret_name[STORE_NAME_MAX],
@@ -107,6 +117,15 @@ int image_lookup(struct store *s, const char *ref, char ret_name[STORE_NAME_MAX]
 	    "image \"%s\" not found in the local store; load it with 'launcher load -i "
 	    "FILE' (pulling from registries is not supported yet)",
 	    ref);
+}
+
+void image_name_familiar(const char *name, char *buf, size_t size)
+{
+	struct image_ref r;
+	struct error ignore = {0};
+
+	if (image_ref_parse(name, &r, &ignore) < 0 || image_ref_format_familiar(&r, buf, size) < 0)
+		snprintf(buf, size, "%s", name);
 }
 
 int image_open(struct store *s, const char *name, const char *manifest_digest, struct image *ret,

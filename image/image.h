@@ -4,6 +4,7 @@
 #pragma once
 
 #include <limits.h>
+#include <stdbool.h>
 
 #include "oci-json.h"
 #include "store.h"
@@ -24,6 +25,19 @@ struct image {
  * when it is not there. */
 int image_lookup(struct store *s, const char *ref, char ret_name[STORE_NAME_MAX],
 		 char ret_manifest[STORE_DIGEST_MAX], struct error *e);
+
+/* Whether ref, which image_lookup resolved to manifest (with image ID id),
+ * named it by ID or digest rather than by a name: Docker's rmi and save
+ * treat the two differently. */
+bool image_lookup_by_id(const char *ref, const char *manifest, const char *id);
+
+/* The config digest (the image ID) of a stored manifest. */
+int image_config_digest(struct store *s, const char *manifest, char ret[STORE_DIGEST_MAX],
+			struct error *e);
+
+/* A full name as Docker prints it: "alpine:3.20" for
+ * docker.io/library/alpine:3.20; names that do not parse are kept. */
+void image_name_familiar(const char *name, char *buf, size_t size);
 
 /* Reads and validates manifest and config. */
 int image_open(struct store *s, const char *name, const char *manifest_digest, struct image *ret,
