@@ -1077,3 +1077,33 @@ char *oci_index_format(const struct oci_index *x, size_t *ret_len)
 		return NULL;
 	return dump(root, ret_len);
 }
+
+static json_t *strv_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_string(v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+char *docker_save_manifest_format(const struct docker_save_entry *v, size_t n, size_t *ret_len)
+{
+	json_auto_t *root = json_array();
+
+	for (size_t i = 0; root && i < n; i++) {
+		json_t *o = json_object();
+
+		if (json_array_append_new(root, o) < 0 ||
+		    json_object_set_new(o, "Config", json_string(v[i].config)) < 0 ||
+		    json_object_set_new(o, "RepoTags",
+					v[i].nrepo_tags ? strv_json(v[i].repo_tags, v[i].nrepo_tags)
+							: json_null()) < 0 ||
+		    json_object_set_new(o, "Layers", strv_json(v[i].layers, v[i].nlayers)) < 0)
+			return NULL;
+	}
+	return root ? dump(root, ret_len) : NULL;
+}

@@ -156,3 +156,5 @@ bool oci_config_media_type_supported(const char *media_type);
  * state themselves. */
 char *oci_manifest_format(const struct oci_manifest *m, size_t *ret_len);
 char *oci_index_format(const struct oci_index *x, size_t *ret_len);
+/* The manifest.json of `docker save` (RepoTags null when there are none). */
+char *docker_save_manifest_format(const struct docker_save_entry *v, size_t n, size_t *ret_len);
