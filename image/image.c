@@ -119,6 +119,29 @@ int image_lookup(struct store *s, const char *ref, char ret_name[STORE_NAME_MAX]
 	    ref);
 }
 
+int image_tag(struct store *s, const char *source, const char *target,
+	      char ret_target[STORE_NAME_MAX], struct error *e)
+{
+	char name[STORE_NAME_MAX], manifest[STORE_DIGEST_MAX], full[STORE_NAME_MAX];
+	struct image_ref r;
+	int rr;
+
+	if (image_ref_parse(target, &r, e) < 0)
+		return -e->code;
+	if (r.digest[0])
+		return error_set(e, EINVAL, "refusing to create a tag with a digest reference");
+	if (image_ref_format(&r, full, sizeof(full)) < 0)
+		return error_set(e, ENAMETOOLONG, "image reference %s is too long", target);
+	rr = image_lookup(s, source, name, manifest, e);
+	if (rr == -ENOENT)
+		return error_set(e, ENOENT, "No such image: %s", source);
+	if (rr < 0 || store_tag(s, full, manifest, e) < 0)
+		return -e->code;
+	if (ret_target)
+		snprintf(ret_target, STORE_NAME_MAX, "%s", full);
+	return 0;
+}
+
 void image_name_familiar(const char *name, char *buf, size_t size)
 {
 	struct image_ref r;

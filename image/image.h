@@ -31,6 +31,13 @@ int image_lookup(struct store *s, const char *ref, char ret_name[STORE_NAME_MAX]
  * treat the two differently. */
 bool image_lookup_by_id(const char *ref, const char *manifest, const char *id);
 
+/* `launcher tag SOURCE TARGET`: TARGET, normalised ("app" is
+ * docker.io/library/app:latest), names the image SOURCE finds. -ENOENT
+ * "No such image: SOURCE"; -EINVAL for a TARGET that is not a reference
+ * or has a digest. ret_target (may be NULL) gets the full name. */
+int image_tag(struct store *s, const char *source, const char *target,
+	      char ret_target[STORE_NAME_MAX], struct error *e);
+
 /* The config digest (the image ID) of a stored manifest. */
 int image_config_digest(struct store *s, const char *manifest, char ret[STORE_DIGEST_MAX],
 			struct error *e);
