@@ -51,9 +51,12 @@ static int add_image(struct save *sv, const char *ref, struct error *e)
 	char name[STORE_NAME_MAX], manifest[STORE_DIGEST_MAX], path[PATH_MAX];
 	struct saved *it = NULL;
 	struct stat st;
+	int r = image_lookup(sv->s, ref, name, manifest, e);
 
-	if (image_lookup(sv->s, ref, name, manifest, e) < 0)
-		return -e->code;
+	if (r == -ENOENT)
+		return error_set(e, ENOENT, "No such image: %s", ref);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < sv->n; i++)
 		if (strcmp(sv->v[i].img.manifest_digest, manifest) == 0)
 			it = &sv->v[i];
@@ -62,8 +65,12 @@ static int add_image(struct save *sv, const char *ref, struct error *e)
 			return error_set(e, E2BIG, "more than %d images", SAVE_IMAGES_MAX);
 		it = &sv->v[sv->n];
 		memset(it, 0, sizeof(*it));
-		if (image_open(sv->s, name, manifest, &it->img, e) < 0)
+		/* A blob missing is a damaged store, not a missing image. */
+		if (image_open(sv->s, name, manifest, &it->img, e) < 0) {
+			if (e->code == ENOENT)
+				e->code = EIO;
 			return -e->code;
+		}
 		sv->n++;
 		if (store_blob_path(sv->s, manifest, path, sizeof(path)) < 0 || stat(path, &st) < 0)
 			return error_errno(e, errno, "image %s: manifest %s", ref, manifest);
@@ -278,7 +285,9 @@ static int write_archive(struct save *sv, int fd, struct error *e)
 	sv->a = archive_write_new();
 	if (!sv->a)
 		return error_set(e, ENOMEM, "out of memory for the archive");
+	/* No padding to a 10 KiB record: the same bytes to a file or a pipe. */
 	if (archive_write_set_format_pax_restricted(sv->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(sv->a, 1) != ARCHIVE_OK ||
 	    archive_write_open_fd(sv->a, fd) != ARCHIVE_OK) {
 		r = archive_err(sv, "the archive", e);
 		goto out;
