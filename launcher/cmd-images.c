@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "image.h"
 #include "reference.h"
+#include "units.h"
 
 static void images_usage(FILE *out)
 {
@@ -50,18 +51,6 @@ static void ago(time_t t, char *buf, size_t size)
 		snprintf(buf, size, "%ld months ago", h / 24 / 30);
 	else
 		snprintf(buf, size, "%ld years ago", h / 24 / 365);
-}
-
-static void human_size(uint64_t n, char *buf, size_t size)
-{
-	if (n >= 1000 * 1000 * 1000)
-		snprintf(buf, size, "%.3gGB", (double)n / 1e9);
-	else if (n >= 1000 * 1000)
-		snprintf(buf, size, "%.3gMB", (double)n / 1e6);
-	else if (n >= 1000)
-		snprintf(buf, size, "%.3gkB", (double)n / 1e3);
-	else
-		snprintf(buf, size, "%lluB", (unsigned long long)n);
 }
 
 /* -1 when the image says nothing (or nothing readable). */
@@ -192,7 +181,7 @@ int cmd_images(int argc, char **argv)
 		snprintf(id, sizeof(id), "%.71s", notrunc ? r.id : r.id + 7);
 		if (!notrunc)
 			id[12] = '\0';
-		human_size(r.size, size, sizeof(size));
+		human_size(r.size, 3, size, sizeof(size));
 		if (json) {
 			char iso[32] = "";
 			if (r.created >= 0)
