@@ -5,12 +5,23 @@
 
 int cmd_check(int argc, char **argv);
 int cmd_diag(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_image_inspect(int argc, char **argv);
+int cmd_image_prune(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_load(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #include "exit-status.h"
+
+/* The image verbs (rmi, tag, save, image inspect) exit 1 when an image is
+ * not found, as Docker's do ("Error: No such image: X"); their other
+ * failures are EXIT_LAUNCHER, as everywhere else. */
+#define EXIT_NO_SUCH_IMAGE 1
 
 /* Prints "launcher: MSG" to stderr. */
 void launcher_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,9 +17,13 @@ struct verb {
 
 static const struct verb verbs[] = {
 	{"check", cmd_check, "Check the host and boot a test VM end to end"},
+	{"image", cmd_image, "Manage images"},
 	{"images", cmd_images, "List images"},
 	{"load", cmd_load, "Load an image from a tar archive or STDIN"},
+	{"rmi", cmd_rmi, "Remove one or more images"},
 	{"run", cmd_run, "Create and run a new container, in its own microVM"},
+	{"save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)"},
+	{"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
 	{"version", cmd_version, "Show the launcher version information"},
 	{"diag", cmd_diag, NULL},
 	{"spare", cmd_spare, NULL},
