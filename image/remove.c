@@ -90,7 +90,7 @@ static int remove_locked(struct store *s, const char *ref, bool force, struct im
 		return -e->code;
 	image_id(s, manifest, id);
 	for (size_t i = 0; i < n; i++)
-		names += strcmp(v[i].manifest, manifest) == 0;
+		names += strcmp(v[i].manifest, manifest) == 0 && !store_name_is_digest(v[i].name);
 	if (!image_lookup_by_id(ref, manifest, id)) {
 		if (names > 1) {
 			if (store_untag(s, name, e) < 0)
