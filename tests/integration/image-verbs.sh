@@ -76,6 +76,10 @@ done
 tar -xOf "$WORK/s.tar" manifest.json | json 'd[0]["RepoTags"]' | grep -q "'example.com/team/box:2'" || fail "manifest.json RepoTags"
 tar -xOf "$WORK/s.tar" index.json | grep -q '"io.containerd.image.name":"example.com/team/box:2"' || fail "index.json annotations"
 L save busybox example.com/team/box:2 | cmp -s - "$WORK/s.tar" || fail "save to stdout differs from save -o (not reproducible)"
+if command -v skopeo >/dev/null; then # another reader of docker save's manifest.json
+  skopeo inspect --raw "docker-archive:$WORK/s.tar:example.com/team/box:2" >/dev/null ||
+    fail "skopeo cannot read the saved tar as a docker archive"
+fi
 rc=0; script -qec "$LAUNCHER save busybox" /dev/null >"$WORK/out" 2>&1 || rc=$?
 [ "$rc" = 125 ] && grep -q "cowardly refusing to save to a terminal" "$WORK/out" || fail "save to a terminal: exit $rc: $(cat "$WORK/out")"
 out=$(S2 load -i "$WORK/s.tar")
