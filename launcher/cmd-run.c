@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "gc.h"
 #include "image.h"
 #include "passwd.h"
 #include "cleanup.h"
@@ -248,18 +249,31 @@ static int client_wait(int fd, pid_t monitor, int sigfd)
 }
 
 /* The image's root filesystem disk, built on first use. */
-static int open_image(const char *ref, struct store *st, struct image *img, struct error *e)
+static int open_image(const char *ref, struct store *st, struct image *img, int *ret_hold,
+		      struct error *e)
 {
 	char name[STORE_NAME_MAX], manifest[STORE_DIGEST_MAX];
 
 	if (store_open(st, NULL, e) < 0 || image_lookup(st, ref, name, manifest, e) < 0 ||
 	    image_open(st, name, manifest, img, e) < 0)
 		return -e->code;
-	if (image_prepare_rootfs(st, img, e) < 0) {
-		image_free(img);
-		return -e->code;
+	/* Held for the container's life (the monitor inherits it), so that
+	 * rmi and prune leave the disk alone; built again if a prune removed
+	 * it between the two steps. */
+	for (int attempt = 0;; attempt++) {
+		int fd;
+		if (image_prepare_rootfs(st, img, e) < 0)
+			break;
+		fd = image_hold(img->disk, e);
+		if (fd >= 0) {
+			*ret_hold = fd;
+			return 0;
+		}
+		if (fd != -ENOENT || attempt > 0)
+			break;
 	}
-	return 0;
+	image_free(img);
+	return -e->code;
 }
 
 int cmd_run(int argc, char **argv)
@@ -267,7 +281,7 @@ int cmd_run(int argc, char **argv)
 	struct run_options o;
 	struct domain_share share = {.tag = ROOTFS_TAG, .readonly = 1};
 	struct domain_disk disk = {.readonly = 1};
-	struct monitor_opts mo = {0};
+	struct monitor_opts mo = {.hold_fd = -1};
 	struct run_ctx ctx = {.o = &o};
 	struct image img;
 	struct store st;
@@ -284,15 +298,16 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	mo = (struct monitor_opts){
-		.boot = {.accel = o.accel},
-		.interactive = o.interactive,
-		.tty = o.tty,
-		.hostname = o.hostname,
-		.build_create = build_create,
-		.ctx = &ctx,
+	    .boot = {.accel = o.accel},
+	    .interactive = o.interactive,
+	    .tty = o.tty,
+	    .hostname = o.hostname,
+	    .hold_fd = -1,
+	    .build_create = build_create,
+	    .ctx = &ctx,
 	};
 	if (o.image) {
-		if (open_image(o.image, &st, &img, &e) < 0) {
+		if (open_image(o.image, &st, &img, &mo.hold_fd, &e) < 0) {
 			launcher_error("%s", e.msg);
 			goto out;
 		}
@@ -332,7 +347,7 @@ int cmd_run(int argc, char **argv)
 	/* A VM made ahead for these options (spare.h), else our own. */
 	sv[0] = spare_claim(&mo, &pid);
 	if (sv[0] >= 0)
-		goto wait;
+		goto wait; /* the spare holds the image itself */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		launcher_error("socketpair: %s", strerror(errno));
 		goto out_image;
@@ -353,11 +368,18 @@ int cmd_run(int argc, char **argv)
 	}
 	close(sv[1]);
 wait:
+	/* The monitor (or the spare) holds the image now; the same lock held
+	 * here too would outlive the container's exit. */
+	if (mo.hold_fd >= 0)
+		close(mo.hold_fd);
+	mo.hold_fd = -1;
 	if (o.tty && o.interactive)
 		terminal_make_raw(STDIN_FILENO);
 	code = client_wait(sv[0], pid, sigfd);
 	close(sv[0]);
 out_image:
+	if (mo.hold_fd >= 0)
+		close(mo.hold_fd);
 	if (ctx.img)
 		image_free(&img);
 out:

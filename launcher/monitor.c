@@ -35,7 +35,8 @@ void monitor_report(int fd, int code, const char *text)
 }
 
 _Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_request *create,
-			     bool interactive, bool tty, const struct boot_opts *spare_opts)
+			     bool interactive, bool tty, int hold_fd,
+			     const struct boot_opts *spare_opts)
 {
 	struct run_session_opts so = {
 	    .interactive = interactive, .tty = tty, .client_fd = client_fd};
@@ -55,7 +56,10 @@ _Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_reque
 		monitor_report(client_fd, EXIT_LAUNCHER, e.msg);
 		_exit(0);
 	}
-	/* The exit status is known: tell the client now, power off after. */
+	/* The exit status is known: tell the client now, power off after. The
+	 * image is no longer in use (an exited container's VM reads nothing). */
+	if (hold_fd >= 0)
+		close(hold_fd);
 	monitor_release_stdio();
 	monitor_report(client_fd, code, r > 0 ? e.msg : NULL);
 	close(client_fd);
@@ -90,7 +94,7 @@ _Noreturn void monitor_main(int client_fd, const struct monitor_opts *o)
 		monitor_report(client_fd, EXIT_LAUNCHER, e.msg);
 		_exit(0);
 	}
-	monitor_serve(client_fd, &b, &create, o->interactive, o->tty, &o->boot);
+	monitor_serve(client_fd, &b, &create, o->interactive, o->tty, o->hold_fd, &o->boot);
 }
 
 void monitor_default_hostname(const char *vm_name, char *buf, size_t size)

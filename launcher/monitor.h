@@ -43,6 +43,7 @@ struct monitor_opts {
 	struct boot_opts boot;
 	bool interactive, tty;
 	const char *hostname; /* NULL: the VM's id */
+	int hold_fd;	      /* the image held in use (image_hold), or -1 */
 	/* Builds the create request once the VM (and so the default host name)
 	 * exists. */
 	int (*build_create)(const void *ctx, const char *hostname, struct agent_request *ret,
@@ -56,9 +57,11 @@ _Noreturn void monitor_main(int client_fd, const struct monitor_opts *o);
 /* With the VM booted and its agent reached: runs process 1 as create
  * describes it (taking the request), relaying our stdio, reports the
  * result on client_fd, starts a spare for spare_opts (NULL: none) and
- * tears the VM down. Never returns. */
+ * tears the VM down. hold_fd (or -1) keeps the image in use (image_hold)
+ * and is closed as soon as the container has exited. Never returns. */
 _Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_request *create,
-			     bool interactive, bool tty, const struct boot_opts *spare_opts);
+			     bool interactive, bool tty, int hold_fd,
+			     const struct boot_opts *spare_opts);
 
 /* Points stdin, stdout and stderr at /dev/null: once the container is done
  * the monitor lets go of the user's stdio. */

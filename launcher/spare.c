@@ -24,6 +24,7 @@
 #include "agent-client.h"
 #include "commands.h"
 #include "digest.h"
+#include "gc.h"
 #include "paths.h"
 #include "protocol.h"
 #include "util.h"
@@ -482,8 +483,8 @@ static int parse_spare_args(int argc, char **argv, struct boot_opts *o, struct d
 			*(c == 'c' ? &o->vcpus : &o->memory_mib) = (unsigned)v;
 			break;
 		case 'd':
-			if (o->ndisks >= DOMAIN_DISKS_MAX || (strncmp(optarg, "ro:/", 4) != 0 &&
-							      strncmp(optarg, "rw:/", 4) != 0))
+			if (o->ndisks >= DOMAIN_DISKS_MAX ||
+			    (strncmp(optarg, "ro:/", 4) != 0 && strncmp(optarg, "rw:/", 4) != 0))
 				return -1;
 			disks[o->ndisks].readonly = optarg[1] == 'o';
 			disks[o->ndisks++].source = optarg + 3;
@@ -557,7 +558,7 @@ static _Noreturn void serve_check(int conn, struct booted *b, const struct boot_
 }
 
 /* The claimed spare becomes the client's monitor. */
-static _Noreturn void serve_claim(int conn, struct claim *c, struct booted *b,
+static _Noreturn void serve_claim(int conn, struct claim *c, struct booted *b, int hold_fd,
 				  const struct boot_opts *opts)
 {
 	struct monitor_msg m = {.type = MONITOR_SPARE_ACCEPTED};
@@ -581,7 +582,7 @@ static _Noreturn void serve_claim(int conn, struct claim *c, struct booted *b,
 		monitor_report(conn, EXIT_LAUNCHER, e.msg);
 		_exit(0);
 	}
-	monitor_serve(conn, b, &c->create, c->interactive, c->tty, opts);
+	monitor_serve(conn, b, &c->create, c->interactive, c->tty, hold_fd, opts);
 }
 
 int cmd_spare(int argc, char **argv)
@@ -598,7 +599,7 @@ int cmd_spare(int argc, char **argv)
 	struct booted b;
 	struct claim c;
 	struct error e = {0};
-	int lock_fd, listener, sigfd, conn = -1;
+	int lock_fd, listener, sigfd, conn = -1, hold_fd = -1;
 
 	if (parse_spare_args(argc, argv, &opts, shares, tags, disks) < 0) {
 		launcher_error("spare: invalid arguments");
@@ -610,6 +611,11 @@ int cmd_spare(int argc, char **argv)
 	lock_fd = take_lock(dir);
 	if (lock_fd < 0)
 		return 0; /* one spare per key */
+	/* Its VM uses the image disk: rmi and prune must see it in use. */
+	if (opts.ndisks && (hold_fd = image_hold(opts.disks[0].source, &e)) < 0) {
+		drop_lock(dir, lock_fd);
+		return 0;
+	}
 	if (boot_vm(&opts, &b, &e) < 0) {
 		drop_lock(dir, lock_fd);
 		rmdir(dir);
@@ -636,7 +642,7 @@ int cmd_spare(int argc, char **argv)
 	unblock_signals();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	serve_claim(conn, &c, &b, &opts);
+	serve_claim(conn, &c, &b, hold_fd, &opts);
 }
 
 void spare_spawn(const struct boot_opts *o)
@@ -665,8 +671,8 @@ void spare_spawn(const struct boot_opts *o)
 		argv[n++] = share_args[i];
 	}
 	for (unsigned i = 0; i < o->ndisks && i < DOMAIN_DISKS_MAX; i++) {
-		disk_args[i] = xasprintf("%s:%s", o->disks[i].readonly ? "ro" : "rw",
-					 o->disks[i].source);
+		disk_args[i] =
+		    xasprintf("%s:%s", o->disks[i].readonly ? "ro" : "rw", o->disks[i].source);
 		argv[n++] = "--disk";
 		argv[n++] = disk_args[i];
 	}

@@ -123,3 +123,15 @@ rc=0; LAUNCHER_STORE=$WORK/store2 L load -i "$WORK/bad" 2>"$WORK/e" || rc=$?
 [ "$rc" = 125 ] && grep -Eq 'digest mismatch|bytes, expected' "$WORK/e" || fail "corrupt blob: exit $rc: $(cat "$WORK/e")"
 LAUNCHER_STORE=$WORK/store2 L images -q | grep -q . && fail "a corrupt archive left an image"
 pass "bad archives and unknown images: exit 125, a message, nothing stored"
+
+# A running container holds its image: rmi refuses without -f.
+"$LAUNCHER" run busybox sh -c 'echo ready; sleep 5' >"$WORK/held" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do grep -q ready "$WORK/held" && break; sleep 0.1; done
+grep -q ready "$WORK/held" || fail "container did not start: $(cat "$WORK/held")"
+rc=0; L rmi localhost/busybox:latest 2>"$WORK/e" || rc=$?
+[ "$rc" = 125 ] && grep -q "container is using its referenced image" "$WORK/e" || fail "rmi of a running container's image: exit $rc: $(cat "$WORK/e")"
+wait $pid || fail "the container holding its image: $(cat "$WORK/held")"
+L rmi localhost/busybox:latest >"$WORK/o" 2>&1 || fail "rmi after the container: $(cat "$WORK/o")"
+grep -q "Untagged: localhost/busybox:latest" "$WORK/o" || fail "rmi said: $(cat "$WORK/o")"
+pass "a running container's image is in use for rmi"
