@@ -464,6 +464,7 @@ static int parse_spare_args(int argc, char **argv, struct boot_opts *o, struct d
 	    {"vcpus", required_argument, NULL, 'c'},
 	    {"memory", required_argument, NULL, 'm'},
 	    {"share", required_argument, NULL, 's'},
+	    {"disk", required_argument, NULL, 'd'},
 	    {0},
 	};
 	uint64_t v;

@@ -61,6 +61,18 @@ for _ in $(seq 1 300); do [ "$(compgen -G "$RUN_ROOT/spare/*/sock" | wc -l)" = 2
 [ "$(compgen -G "$RUN_ROOT/spare/*/sock" | wc -l)" = 2 ] || fail "no separate spare for --memory 64m"
 pass "a spare per set of VM options"
 
+# An image's spare: the erofs disk instead of the 9p share.
+export LAUNCHER_STORE=$WORK/store
+"$(dirname "$0")/../../image/builtin/make-busybox-image.sh" "$WORK/bb" >/dev/null
+"$LAUNCHER" load -q -i "$WORK/bb"
+stop_spares
+"$LAUNCHER" run busybox true
+wait_spare
+s6=$(spare_vm)
+out=$("$LAUNCHER" run busybox hostname)
+[ "launcher-$out" = "$s6" ] || fail "the image run did not claim spare $s6: its host name is $out"
+pass "an image run leaves a spare and the next claims it"
+
 # SIGKILL of a spare: libvirt's autodestroy and the backend's parent-death
 # signal take its VM down.
 stop_spares
