@@ -23,7 +23,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -68,6 +67,7 @@ struct node {
 	uint32_t depth;
 	uint16_t name_len;
 	bool dir_meta; /* mode and times are still to be applied */
+	bool device;   /* a device this layer left out: nothing is there */
 	mode_t mode;
 	struct timespec times[2];
 };
@@ -353,6 +353,7 @@ struct applier {
 	EVP_MD_CTX *md;
 	uint64_t tar_bytes;
 	uint64_t entries;
+	uint64_t skipped_devices;
 	struct tree tree;
 };
 
@@ -843,13 +844,29 @@ static int apply_symlink(struct applier *a, int pfd, const char *name, struct ar
 	return 0;
 }
 
-/* The link's metadata is its target's, which the layer gave already. */
-static int apply_hardlink(struct applier *a, int pfd, const char *name, const char *path,
-			  struct archive_entry *entry, struct error *e)
+/* A character or block device: what lower layers had at its path goes, and
+ * nothing takes its place. mknod here would make a node of the host's
+ * hardware, in a tree that root then reads and packs. */
+static int skip_device(struct applier *a, int pfd, const char *name, uint32_t node, struct error *e)
+{
+	int r = make_way(a, pfd, name, false);
+
+	if (r < 0)
+		return error_errno(e, -r, "removing what was there");
+	a->tree.nodes[node].device = true;
+	a->skipped_devices++;
+	return 0;
+}
+
+/* The link's metadata is its target's, which the layer gave already. A
+ * link to a device the layer left out is left out too. */
+static int apply_hardlink(struct applier *a, int pfd, const char *name, uint32_t node,
+			  const char *path, struct archive_entry *entry, struct error *e)
 {
 	char target[LAYER_PATH_MAX], shown[NAME_SHOWN_MAX];
 	_cleanup_close_ int tfd = -1;
 	const char *tparent;
+	int64_t tnode;
 	char *tname;
 	int r;
 
@@ -862,6 +879,9 @@ static int apply_hardlink(struct applier *a, int pfd, const char *name, const ch
 	if (!*target || streq(target, path))
 		return error_set(e, EINVAL, "hardlink target \"%s\": not a file of the layer",
 				 shown);
+	tnode = tree_walk(&a->tree, target, false);
+	if (tnode >= 0 && a->tree.nodes[tnode].device)
+		return skip_device(a, pfd, name, node, e);
 	tname = path_split(target, &tparent);
 	tfd = open_dir(a, tparent);
 	if (tfd < 0)
@@ -874,23 +894,15 @@ static int apply_hardlink(struct applier *a, int pfd, const char *name, const ch
 	return 0;
 }
 
-/* Devices need CAP_MKNOD: without it they are skipped, as in rootless
- * unpackers. */
-static int apply_node(struct applier *a, int pfd, const char *name, mode_t type,
-		      struct archive_entry *entry, struct error *e)
+static int apply_fifo(struct applier *a, int pfd, const char *name, struct archive_entry *entry,
+		      struct error *e)
 {
 	mode_t mode = archive_entry_perm(entry) & 07777;
-	dev_t dev = 0;
 	struct timespec ts[2];
 	int r;
 
-	if (type != S_IFIFO)
-		dev = makedev(archive_entry_rdevmajor(entry), archive_entry_rdevminor(entry));
-	if (mknodat(pfd, name, type | 0600, dev) < 0) {
-		if (errno == EPERM && type != S_IFIFO)
-			return 0;
+	if (mknodat(pfd, name, S_IFIFO | 0600, 0) < 0)
 		return error_errno(e, errno, "mknod");
-	}
 	r = set_owner(a, pfd, name, entry, e);
 	if (r < 0)
 		return r;
@@ -909,6 +921,8 @@ static int apply_typed(struct applier *a, int pfd, const char *name, uint32_t no
 	mode_t type = archive_entry_filetype(entry);
 	int r;
 
+	if (type == AE_IFCHR || type == AE_IFBLK)
+		return skip_device(a, pfd, name, node, e);
 	r = make_way(a, pfd, name, type == AE_IFDIR);
 	if (r < 0)
 		return error_errno(e, -r, "removing what was there");
@@ -919,12 +933,8 @@ static int apply_typed(struct applier *a, int pfd, const char *name, uint32_t no
 		return apply_dir(a, pfd, name, node, entry, e);
 	case AE_IFLNK:
 		return apply_symlink(a, pfd, name, entry, e);
-	case AE_IFCHR:
-		return apply_node(a, pfd, name, S_IFCHR, entry, e);
-	case AE_IFBLK:
-		return apply_node(a, pfd, name, S_IFBLK, entry, e);
 	case AE_IFIFO:
-		return apply_node(a, pfd, name, S_IFIFO, entry, e);
+		return apply_fifo(a, pfd, name, entry, e);
 	default:
 		return error_set(e, EINVAL, "unsupported file type 0%o", (unsigned)type);
 	}
@@ -955,13 +965,14 @@ static int apply_entry(struct applier *a, struct archive_entry *entry, struct er
 	node = tree_walk(&a->tree, whole, true);
 	if (node < 0)
 		return error_errno(e, -node, "recording the path");
-	/* Set again if the entry is a directory. */
+	/* Set again if the entry is a directory, or a device left out. */
 	a->tree.nodes[node].dir_meta = false;
+	a->tree.nodes[node].device = false;
 	pfd = open_parent(a, parent);
 	if (pfd < 0)
 		return error_errno(e, -pfd, "opening the parent directory");
 	if (archive_entry_hardlink(entry))
-		return apply_hardlink(a, pfd, name, whole, entry, e);
+		return apply_hardlink(a, pfd, name, node, whole, entry, e);
 	return apply_typed(a, pfd, name, node, entry, e);
 }
 
@@ -1197,6 +1208,7 @@ int layer_apply(int fd, int root_fd, struct layer_apply_result *ret, struct erro
 		return r;
 	result.tar_bytes = a.tar_bytes;
 	result.entries = a.entries;
+	result.skipped_devices = a.skipped_devices;
 	*ret = result;
 	return 0;
 }

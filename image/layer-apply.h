@@ -1,10 +1,12 @@
 /* Applies one image layer, an untrusted tar stream, onto a directory, the
  * way an OCI runtime's layer unpacker does: regular files, directories,
- * symlinks, hardlinks, device nodes and fifos with their mode, owner, mtime
- * and xattrs; OCI whiteouts (".wh.NAME") and opaque directories
- * (".wh..wh..opq"); later entries replace earlier ones. Nothing is ever
- * written outside the directory, whatever the tar says: every path is
- * resolved as if the directory were "/". */
+ * symlinks, hardlinks and fifos with their mode, owner, mtime and xattrs;
+ * OCI whiteouts (".wh.NAME") and opaque directories (".wh..wh..opq"); later
+ * entries replace earlier ones. Nothing is ever written outside the
+ * directory, whatever the tar says: every path is resolved as if the
+ * directory were "/". Character and block devices are never created: the
+ * directory is on the host, where a device node from an image would open
+ * the host's hardware, and the guest gets its own /dev anyway. */
 #pragma once
 
 #include <stdint.h>
@@ -20,6 +22,7 @@ struct layer_apply_result {
 	char diff_id[72];   /* "sha256:" + hex of the uncompressed tar stream (the OCI diff_id) */
 	uint64_t tar_bytes; /* size of the uncompressed tar stream */
 	uint64_t entries;   /* tar entries read, whiteouts included */
+	uint64_t skipped_devices; /* character and block devices left out */
 };
 
 /* Reads one layer from fd (a tar stream: plain, gzip or zstd, told apart by
@@ -27,7 +30,9 @@ struct layer_apply_result {
  * taken relative to root, ".." above root is an error, symlinks are stored
  * as they are and resolve inside root when an entry's path goes through
  * them. Ownership is restored where permitted: as non-root a chown EPERM is
- * ignored, and device nodes are skipped wherever mknod is refused. Of the
+ * ignored. A device entry (or a hardlink to one) replaces what lower layers
+ * had at its path with nothing and is counted in skipped_devices; old
+ * images ship /dev/console and the like, so it is not an error. Of the
  * xattrs, user.* and security.* (not security.selinux) are kept.
  * Returns 0 and fills ret, or -errno with e naming the entry that failed and
  * why; on failure, root may hold part of the layer. */
