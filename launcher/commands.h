@@ -10,6 +10,8 @@ int cmd_image_inspect(int argc, char **argv);
 int cmd_image_prune(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_load(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_run(int argc, char **argv);

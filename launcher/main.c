@@ -20,6 +20,8 @@ static const struct verb verbs[] = {
 	{"image", cmd_image, "Manage images"},
 	{"images", cmd_images, "List images"},
 	{"load", cmd_load, "Load an image from a tar archive or STDIN"},
+	{"login", cmd_login, "Log in to a registry"},
+	{"logout", cmd_logout, "Log out from a registry"},
 	{"pull", cmd_pull, "Download an image from a registry"},
 	{"rmi", cmd_rmi, "Remove one or more images"},
 	{"run", cmd_run, "Create and run a new container, in its own microVM"},
