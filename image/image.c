@@ -114,8 +114,8 @@ int image_lookup(struct store *s, const char *ref, char ret_name[STORE_NAME_MAX]
 		}
 	return error_set(
 	    e, ENOENT,
-	    "image \"%s\" not found in the local store; load it with 'launcher load -i "
-	    "FILE' (pulling from registries is not supported yet)",
+	    "image \"%s\" not found in the local store; pull it with 'launcher pull' or "
+	    "load it with 'launcher load -i FILE'",
 	    ref);
 }
 

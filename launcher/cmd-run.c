@@ -16,6 +16,8 @@
 #include "gc.h"
 #include "image.h"
 #include "passwd.h"
+#include "pull-output.h"
+#include "reference.h"
 #include "cleanup.h"
 #include "commands.h"
 #include "run-options.h"
@@ -248,14 +250,58 @@ static int client_wait(int fd, pid_t monitor, int sigfd)
 	return EXIT_LAUNCHER;
 }
 
+/* An image ID or a prefix of one ("sha256:3f2a..."), or a whole 64-digit
+ * ID: looked for locally only, never pulled, as Docker does. */
+static bool looks_like_id(const char *ref)
+{
+	size_t len = strlen(ref);
+
+	return strncmp(ref, "sha256:", 7) == 0 ||
+	       (len == DIGEST_HEX_LEN && strspn(ref, "0123456789abcdef") == len);
+}
+
+/* Docker's way with a missing image: say so, pull it (progress on
+ * stderr), look again. */
+static int pull_missing(const char *ref, struct store *st, struct error *e)
+{
+	struct pull_cli_options po = {0};
+	struct registry_options ro;
+	struct image_ref r;
+	struct error perr = {0};
+	char familiar[STORE_NAME_MAX];
+	int rc;
+
+	if (image_ref_parse(ref, &r, &perr) < 0 ||
+	    image_ref_format_familiar(&r, familiar, sizeof(familiar)) < 0)
+		return -e->code; /* image_lookup's message says it */
+	error_clear(e);
+	fprintf(stderr, "Unable to find image '%s' locally\n", familiar);
+	rc = pull_options_add_env(&po, e);
+	ro = pull_options_registry(&po);
+	if (rc == 0)
+		rc = launcher_pull(st, ref, &ro, stderr,
+				   isatty(STDERR_FILENO) ? PULL_OUTPUT_TTY : PULL_OUTPUT_PLAIN,
+				   false, e);
+	pull_options_free(&po);
+	return rc < 0 ? error_prefix(e, "pulling %s", familiar) : 0;
+}
+
 /* The image's root filesystem disk, built on first use. */
 static int open_image(const char *ref, struct store *st, struct image *img, int *ret_hold,
 		      struct error *e)
 {
 	char name[STORE_NAME_MAX], manifest[STORE_DIGEST_MAX];
+	int r;
 
-	if (store_open(st, NULL, e) < 0 || image_lookup(st, ref, name, manifest, e) < 0 ||
-	    image_open(st, name, manifest, img, e) < 0)
+	if (store_open(st, NULL, e) < 0)
+		return -e->code;
+	r = image_lookup(st, ref, name, manifest, e);
+	if (r == -ENOENT && !looks_like_id(ref)) {
+		if (pull_missing(ref, st, e) < 0)
+			return -e->code;
+		r = image_lookup(st, ref, name, manifest, e);
+	}
+	if (r < 0 || image_open(st, name, manifest, img, e) < 0)
 		return -e->code;
 	/* Held for the container's life (the monitor inherits it), so that
 	 * rmi and prune leave the disk alone; built again if a prune removed

@@ -100,8 +100,9 @@ out=$(L run mybox:1.0 echo legacy)
 pass "load a docker save (legacy) archive and run it"
 
 # Bad input: a clear error, exit 125, nothing outside the store touched.
-rc=0; L run no-such-image true 2>"$WORK/e" || rc=$?
-[ "$rc" = 125 ] && grep -q 'image "no-such-image" not found in the local store' "$WORK/e" || fail "unknown image: exit $rc: $(cat "$WORK/e")"
+noid=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef # an ID: never pulled
+rc=0; L run $noid true 2>"$WORK/e" || rc=$?
+[ "$rc" = 125 ] && grep -q "image \"$noid\" not found in the local store" "$WORK/e" || fail "unknown image: exit $rc: $(cat "$WORK/e")"
 head -c 4096 /dev/urandom >"$WORK/garbage"
 rc=0; L load -i "$WORK/garbage" 2>"$WORK/e" || rc=$?
 [ "$rc" = 125 ] && [ -s "$WORK/e" ] || fail "garbage archive: exit $rc"
