@@ -206,8 +206,9 @@ int registry_challenge_parse(const char *value, size_t len, struct registry_chal
 				break;
 			if (*c.p != ',')
 				return error_set(e, EBADMSG,
-						 "WWW-Authenticate: expected ',' at offset %zu",
-						 offset(&c));
+						 "WWW-Authenticate: expected ',' at offset %zu, "
+						 "found '%c'",
+						 offset(&c), printable(*c.p));
 			while (c.p < c.end && (is_ows(*c.p) || *c.p == ','))
 				c.p++;
 		}
