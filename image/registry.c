@@ -325,7 +325,7 @@ static int authenticate(struct registry *r, const struct registry_challenge *ch,
 			const char *what, struct error *e)
 {
 	_cleanup_free_ char *url = NULL, *basic = NULL, *token = NULL;
-	struct response res = {0};
+	struct response res = {.max = REGISTRY_TOKEN_RESPONSE_MAX};
 	int rc;
 
 	if (r->have_creds)
