@@ -126,7 +126,7 @@ static void test_challenge_invalid(void **state)
 
 static void test_challenge_bounds(void **state)
 {
-	char *h = malloc(REGISTRY_HEADER_MAX + 2);
+	static char h[REGISTRY_HEADER_MAX + 2];
 	struct registry_challenge c;
 	struct error e = {0};
 	int n;
@@ -154,7 +154,6 @@ static void test_challenge_bounds(void **state)
 	/* Only len bytes are read: no NUL needed after them. */
 	assert_int_equal(registry_challenge_parse("Basic realm=\"a\"XXXX", 15, &c, &e), 0);
 	assert_string_equal(c.realm, "a");
-	free(h);
 }
 
 static void test_token(void **state)
@@ -177,7 +176,7 @@ static void test_token(void **state)
 	    {"{}", NULL, "neither \"token\" nor \"access_token\""},
 	    {"{\"token\":\"\"}", NULL, "neither"},
 	};
-	char *big;
+	static char big[REGISTRY_TOKEN_RESPONSE_MAX + 64];
 	size_t n;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
@@ -197,7 +196,6 @@ static void test_token(void **state)
 		}
 		free(t);
 	}
-	big = malloc(REGISTRY_TOKEN_RESPONSE_MAX + 64);
 	n = (size_t)sprintf(big, "{\"token\":\"");
 	memset(big + n, 'a', REGISTRY_TOKEN_MAX);
 	strcpy(big + n + REGISTRY_TOKEN_MAX, "\"}");
@@ -214,7 +212,6 @@ static void test_token(void **state)
 		assert_int_equal(registry_token_parse(big, REGISTRY_TOKEN_RESPONSE_MAX + 1, &t, &e),
 				 -EFBIG);
 	}
-	free(big);
 }
 
 static void test_error_summary(void **state)
@@ -233,20 +230,19 @@ static void test_error_summary(void **state)
 	    {"", ""},
 	    {"{\"errors\":[{\"message\":\"\\u001b[31mred\\u00e9\"}]}", "?[31mred??"},
 	};
-	char out[REGISTRY_ERROR_MSG_MAX], *big;
+	char out[REGISTRY_ERROR_MSG_MAX];
+	static char big[2000];
 	size_t n;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		registry_error_summary(cases[i].body, strlen(cases[i].body), out);
 		assert_string_equal(out, cases[i].want);
 	}
-	big = malloc(2000);
 	n = (size_t)sprintf(big, "{\"errors\":[{\"message\":\"");
 	memset(big + n, 'm', 1000);
 	strcpy(big + n + 1000, "\"}]}");
 	registry_error_summary(big, strlen(big), out);
 	assert_int_equal(strlen(out), REGISTRY_ERROR_MSG_MAX - 1);
-	free(big);
 }
 
 static void test_normalize_host(void **state)
