@@ -165,7 +165,7 @@ static int sweep_blobs(struct store *s, const struct reach *r, struct image_gc_r
 		char digest[STORE_DIGEST_MAX];
 		if (strlen(de->d_name) != DIGEST_HEX_LEN || !hex64(de->d_name))
 			continue;
-		snprintf(digest, sizeof(digest), "sha256:%s", de->d_name);
+		snprintf(digest, sizeof(digest), "sha256:%.64s", de->d_name);
 		if (set_has(&r->blobs, digest))
 			continue;
 		remove_at(dirfd(d), de->d_name, &res->reclaimed);
