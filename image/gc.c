@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +130,8 @@ static int reachable(struct store *s, struct reach *r, struct error *e)
 
 /* ---- sweeping ---- */
 
+#define TMP_MAX_AGE_S 3600
+
 static bool hex64(const char *s)
 {
 	return strspn(s, "0123456789abcdef") >= DIGEST_HEX_LEN;
@@ -223,6 +227,39 @@ static int sweep_rootfs(struct store *s, const struct reach *r, struct image_gc_
 	return 0;
 }
 
+static int remove_tree_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* What an interrupted load, pull or build left in tmp/: entries nobody has
+ * touched for an hour (a live writer touches its files all the time). */
+static void sweep_tmp(struct store *s, struct image_gc_result *res)
+{
+	time_t cutoff = time(NULL) - TMP_MAX_AGE_S;
+	struct error ignore = {0};
+	struct dirent *de;
+	DIR *d;
+
+	if (open_dir(s, "tmp", &d, &ignore) < 0)
+		return;
+	while ((de = readdir(d))) {
+		char path[8400];
+		struct stat st;
+		if (de->d_name[0] == '.' ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_mtime > cutoff ||
+		    bprintf(path, sizeof(path), "%s/tmp/%s", s->root, de->d_name) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			nftw(path, remove_tree_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+		else
+			remove_at(dirfd(d), de->d_name, &res->reclaimed);
+		res->tmp++;
+	}
+	closedir(d);
+}
+
 int image_gc(struct store *s, struct image_gc_result *ret, struct error *e)
 {
 	struct reach r = {0};
@@ -236,6 +273,7 @@ int image_gc(struct store *s, struct image_gc_result *ret, struct error *e)
 	if (rr == 0) {
 		if (store_ingest_exclusive(s)) {
 			rr = sweep_blobs(s, &r, ret, e);
+			sweep_tmp(s, ret);
 			store_ingest_release(s);
 		} else {
 			ret->blobs_skipped = true;

@@ -28,6 +28,7 @@ bool image_disk_busy(const char *disk_path);
 struct image_gc_result {
 	uint64_t reclaimed; /* bytes of the files removed */
 	size_t blobs, disks;
+	size_t tmp; /* leftovers of interrupted writes (older than an hour) removed */
 	bool blobs_skipped; /* a load was writing blobs: none were removed */
 };
 

@@ -2,6 +2,8 @@
  * reaches stays, the rest goes; held disks stay; rmi and prune follow
  * Docker's rules. */
 #include <errno.h>
+#include <time.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -186,6 +188,36 @@ static void test_gc_waits_for_writers(void **state)
 	assert_false(blob(f, orphan));
 }
 
+/* What interrupted writes left in tmp/ goes once it is an hour old. */
+static void test_gc_tmp(void **state)
+{
+	struct fixture *f = *state;
+	struct image_gc_result res;
+	struct error e = {0};
+	struct timespec old[2] = {{.tv_sec = time(NULL) - 7200}, {.tv_sec = time(NULL) - 7200}};
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/tmp/blob.old", root);
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+	snprintf(path, sizeof(path), "%s/tmp/load.old", root);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/tmp/load.old/x", root);
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	snprintf(path, sizeof(path), "%s/tmp/load.old", root);
+	assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+	snprintf(path, sizeof(path), "%s/tmp/blob.new", root);
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	store_close(&f->s);
+	assert_int_equal(image_gc(&f->s, &res, &e), 0);
+	assert_int_equal(res.tmp, 2);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/tmp/load.old", root);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/tmp/blob.old", root);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 static void test_gc_corrupt_manifest(void **state)
 {
 	struct fixture *f = *state;
@@ -313,6 +345,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_gc_reachability, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gc_waits_for_writers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gc_corrupt_manifest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gc_tmp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retag_leaves_dangling, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rmi, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rmi_in_use, setup, teardown),
