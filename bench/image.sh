@@ -94,6 +94,30 @@ awk -v l="$l" -v d="$d" -v u="$u" -v b="$unc" 'BEGIN {
   printf "load %.0f MB/s of blobs; load + build %.1f s vs skopeo + umoci %.1f s: ratio %.2f\n",
     b / 1e6 / (l / 1000), (l + d) / 1000, u / 1000, (l + d) / u }'
 
+echo "## pull of the same image from a local registry (docker-registry on 127.0.0.1, plain HTTP)"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: "127.0.0.1:%s"}\n' \
+  "$tmp/registry" "$port" >"$tmp/registry.yml"
+/usr/bin/docker-registry serve "$tmp/registry.yml" >/dev/null 2>&1 &
+registry=$!
+trap 'kill $registry 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+skopeo copy -q --dest-tls-verify=false "oci:$tmp/big:big:1" "docker://127.0.0.1:$port/bench/big:1"
+export LAUNCHER_INSECURE_REGISTRIES=127.0.0.1:$port
+: >"$tmp/pull"; : >"$tmp/skopeo"
+for i in $(seq 1 3); do
+  rm -rf "$LAUNCHER_STORE" "$tmp/oci2"
+  t=$(date +%s%N); "$launcher" pull -q "127.0.0.1:$port/bench/big:1" >/dev/null; ms "$t" >>"$tmp/pull"
+  t=$(date +%s%N)
+  skopeo copy -q --src-tls-verify=false "docker://127.0.0.1:$port/bench/big:1" "oci:$tmp/oci2:big" >/dev/null
+  ms "$t" >>"$tmp/skopeo"
+done
+p=$(median <"$tmp/pull"); k=$(median <"$tmp/skopeo")
+echo "launcher pull:      $(tr '\n' ' ' <"$tmp/pull")-> median $p ms"
+echo "skopeo copy (pull): $(tr '\n' ' ' <"$tmp/skopeo")-> median $k ms"
+awk -v p="$p" -v k="$k" -v b="$unc" 'BEGIN {
+  printf "pull %.0f MB/s of blobs; ratio launcher / skopeo %.2f\n", b / 1e6 / (p / 1000), p / k }'
+
 echo "## run IMAGE true (erofs disk) vs run --rootfs DIR true (9p), $runs runs each, alternating"
 "$here/../image/builtin/make-busybox-image.sh" "$tmp/bb" >/dev/null
 "$launcher" load -q -i "$tmp/bb"
