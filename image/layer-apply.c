@@ -354,6 +354,7 @@ struct applier {
 	uint64_t tar_bytes;
 	uint64_t entries;
 	uint64_t skipped_devices;
+	uint64_t holes; /* bytes of sparse files' holes so far */
 	struct tree tree;
 };
 
@@ -740,8 +741,10 @@ static int tar_fail(struct applier *a, struct error *e)
 	return archive_fail(a->tar, e, "reading the layer");
 }
 
-static int copy_data(struct applier *a, int fd, struct error *e)
+/* Copies the entry's data; *ret_bytes counts the bytes really stored. */
+static int copy_data(struct applier *a, int fd, uint64_t *ret_bytes, struct error *e)
 {
+	*ret_bytes = 0;
 	for (;;) {
 		const void *buf;
 		size_t size;
@@ -763,6 +766,7 @@ static int copy_data(struct applier *a, int fd, struct error *e)
 			buf = (const char *)buf + n;
 			size -= n;
 			off += n;
+			*ret_bytes += (uint64_t)n;
 		}
 	}
 }
@@ -772,14 +776,27 @@ static int apply_file(struct applier *a, int pfd, const char *name, struct archi
 {
 	_cleanup_close_ int fd = -1;
 	struct timespec ts[2];
+	uint64_t data;
 	int r;
 
 	fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return error_errno(e, errno, "creating the file");
-	r = copy_data(a, fd, e);
+	r = copy_data(a, fd, &data, e);
 	if (r < 0)
 		return r;
+	/* A sparse file's holes cost nothing here, but the whole apparent size
+	 * is read and written when the layers become a disk: bounded. */
+	if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0 &&
+	    (uint64_t)archive_entry_size(entry) > data) {
+		a->holes += (uint64_t)archive_entry_size(entry) - data;
+		if (a->holes > LAYER_HOLES_MAX)
+			return error_set(e, EFBIG,
+					 "a sparse file of %lld bytes with %llu bytes of data: more "
+					 "than %llu bytes of holes in one layer are refused",
+					 (long long)archive_entry_size(entry),
+					 (unsigned long long)data, (unsigned long long)LAYER_HOLES_MAX);
+	}
 	if (archive_entry_size_is_set(entry) && ftruncate(fd, archive_entry_size(entry)) < 0)
 		return error_errno(e, errno, "setting the file's size");
 	r = set_owner(a, pfd, name, entry, e);

@@ -17,6 +17,9 @@
  * bytes (PATH_MAX, its NUL included), a name at most NAME_MAX. */
 #define LAYER_PATH_MAX 4096
 #define LAYER_ENTRIES_MAX 1000000
+/* Holes of sparse files one layer may declare: the disk build reads and
+ * writes every byte of a file's apparent size. */
+#define LAYER_HOLES_MAX (1ull << 30)
 
 struct layer_apply_result {
 	char diff_id[72];   /* "sha256:" + hex of the uncompressed tar stream (the OCI diff_id) */

@@ -85,6 +85,42 @@ out=$(L run example.com/team/app:v2 'echo $GREETING')
 [ "$out" = hi ] || fail "image Env: '$out'"
 pass "a two-layer image: whiteout, Entrypoint + Cmd, WorkingDir, User, Env"
 
+# A layer declaring a 4 GiB sparse file with almost no data: refused by
+# name before the disk build would read and write all of it.
+mkdir -p "$WORK/sparse"
+truncate -s 4G "$WORK/sparse/bomb"
+tar --sparse --format=pax -C "$WORK/sparse" -cf "$WORK/sparse.tar" bomb
+rm -f "$WORK/sparse/bomb"
+cp -r "$WORK/bb" "$WORK/l3"
+python3 - "$WORK/l3" "$bbm" "$WORK/sparse.tar" <<'EOF'
+import hashlib, json, os, sys
+root, bbm, layer = sys.argv[1:]
+blob = lambda d: os.path.join(root, "blobs/sha256", d)
+def put(data):
+    d = hashlib.sha256(data).hexdigest()
+    open(blob(d), "wb").write(data)
+    return d, len(data)
+raw = open(layer, "rb").read()
+ld, ls = put(raw)
+m = json.load(open(blob(bbm)))
+cfg = json.load(open(blob(m["config"]["digest"][7:])))
+cfg["rootfs"]["diff_ids"].append("sha256:" + ld)
+cd, cs = put(json.dumps(cfg).encode())
+m["config"].update({"digest": "sha256:" + cd, "size": cs})
+m["layers"].append({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "sha256:" + ld, "size": ls})
+md, ms = put(json.dumps(m).encode())
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+           "digest": "sha256:" + md, "size": ms,
+           "annotations": {"io.containerd.image.name": "localhost/sparse:1"}}]},
+          open(os.path.join(root, "index.json"), "w"))
+EOF
+L load -q -i "$WORK/l3" >/dev/null
+rc=0; L run localhost/sparse:1 true 2>"$WORK/e" || rc=$?
+[ "$rc" = 125 ] && grep -q 'layer entry "bomb": a sparse file of 4294967296 bytes' "$WORK/e" ||
+  fail "sparse bomb: exit $rc: $(cat "$WORK/e")"
+ls "$LAUNCHER_STORE"/rootfs | grep -q . && [ -z "$(ls "$LAUNCHER_STORE/tmp")" ] || fail "the refused build left files: $(ls -R "$LAUNCHER_STORE/tmp")"
+pass "a layer with a 4 GiB sparse file is refused by name, nothing left"
+
 # docker save, legacy layout: manifest.json, config file, uncompressed layer tars.
 mkdir -p "$WORK/ds/layer1"
 bbcfg=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["config"]["digest"][7:])' "$WORK/bb/blobs/sha256/$bbm")
