@@ -791,11 +791,12 @@ static int apply_file(struct applier *a, int pfd, const char *name, struct archi
 	    (uint64_t)archive_entry_size(entry) > data) {
 		a->holes += (uint64_t)archive_entry_size(entry) - data;
 		if (a->holes > LAYER_HOLES_MAX)
-			return error_set(e, EFBIG,
-					 "a sparse file of %lld bytes with %llu bytes of data: more "
-					 "than %llu bytes of holes in one layer are refused",
-					 (long long)archive_entry_size(entry),
-					 (unsigned long long)data, (unsigned long long)LAYER_HOLES_MAX);
+			return error_set(
+			    e, EFBIG,
+			    "a sparse file of %lld bytes with %llu bytes of data: more "
+			    "than %llu bytes of holes in one layer are refused",
+			    (long long)archive_entry_size(entry), (unsigned long long)data,
+			    (unsigned long long)LAYER_HOLES_MAX);
 	}
 	if (archive_entry_size_is_set(entry) && ftruncate(fd, archive_entry_size(entry)) < 0)
 		return error_errno(e, errno, "setting the file's size");
