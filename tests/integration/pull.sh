@@ -136,6 +136,30 @@ rc=0; L pull $PROXY/basic/busybox:1 >/dev/null 2>"$WORK/e" || rc=$?
 [ "$rc" = 125 ] && grep -q "access denied" "$WORK/e" || fail "Basic without credentials: exit $rc: $(cat "$WORK/e")"
 pass "credentials: access denied without, login (checked, 0600), token and Basic with, logout"
 
+# A registry with its own htpasswd Basic auth (no token realm).
+HPORT=$(free_port)
+HREG=127.0.0.1:$HPORT
+python3 -W ignore -c "import crypt; print('user:' + crypt.crypt('pass', crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)).replace('\$2b\$', '\$2y\$', 1))" >"$WORK/htpasswd"
+cat >"$WORK/registry-ht.yml" <<EOF
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $WORK/registry-ht}}
+http: {addr: "$HREG"}
+auth: {htpasswd: {realm: basic-realm, path: $WORK/htpasswd}}
+EOF
+/usr/bin/docker-registry serve "$WORK/registry-ht.yml" >"$WORK/registry-ht.log" 2>&1 &
+pids+=($!)
+wait_port "$HPORT"
+push --dest-creds user:pass "oci:$WORK/bb:latest" "docker://$HREG/test/busybox:1"
+export LAUNCHER_INSECURE_REGISTRIES=$PROXY,$HREG
+rc=0; LAUNCHER_STORE=$WORK/store-ht L pull $HREG/test/busybox:1 >/dev/null 2>"$WORK/e" || rc=$?
+[ "$rc" = 125 ] && grep -q "access denied" "$WORK/e" || fail "htpasswd registry without credentials: exit $rc: $(cat "$WORK/e")"
+out=$(echo pass | L login -u user --password-stdin $HREG) || fail "login to the htpasswd registry: $out"
+out=$(LAUNCHER_STORE=$WORK/store-ht L pull $HREG/test/busybox:1) || fail "htpasswd pull: $out"
+echo "$out" | grep -qx "Status: Downloaded newer image for $HREG/test/busybox:1" || fail "htpasswd pull: $out"
+L logout $HREG >/dev/null
+pass "a registry with htpasswd Basic auth: denied without credentials, pulled after login"
+
 out=$(LAUNCHER_STORE=$WORK/store-redirect L pull $PROXY/redirect/busybox:1) || fail "pull through a redirect: $out"
 grep -q "^/cdn/" "$WORK/proxy.log" || fail "no request reached the redirect target"
 pass "blobs follow redirects, without the registry's Authorization on another host"
