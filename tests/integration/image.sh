@@ -159,6 +159,12 @@ rm -rf "$WORK/store2"
 rc=0; LAUNCHER_STORE=$WORK/store2 L load -i "$WORK/bad" 2>"$WORK/e" || rc=$?
 [ "$rc" = 125 ] && grep -Eq 'digest mismatch|bytes, expected' "$WORK/e" || fail "corrupt blob: exit $rc: $(cat "$WORK/e")"
 LAUNCHER_STORE=$WORK/store2 L images -q | grep -q . && fail "a corrupt archive left an image"
+cp -r "$WORK/bb" "$WORK/missing"
+rm -f "$WORK/missing/blobs/sha256/$bblayer"
+rm -rf "$WORK/store3"
+rc=0; LAUNCHER_STORE=$WORK/store3 L load -i "$WORK/missing" 2>"$WORK/e" || rc=$?
+[ "$rc" = 125 ] && grep -q "blobs/sha256/$bblayer" "$WORK/e" || fail "a manifest pointing at a missing blob: exit $rc: $(cat "$WORK/e")"
+[ -z "$(LAUNCHER_STORE=$WORK/store3 L images -q)" ] || fail "a layout with a missing blob left an image"
 pass "bad archives and unknown images: exit 125, a message, nothing stored"
 
 # A running container holds its image: rmi refuses without -f.

@@ -172,3 +172,9 @@ rc=0; LAUNCHER_STORE=$WORK/store-bad L pull $PROXY/liar/busybox@$armm >/dev/null
 [ "$rc" = 125 ] && grep -q "manifest digest mismatch: expected $armm" "$WORK/e" || fail "wrong manifest for a pin: exit $rc: $(cat "$WORK/e")"
 [ -z "$(LAUNCHER_STORE=$WORK/store-bad L images -q)" ] || fail "a lying registry left an image"
 pass "a corrupted blob or a manifest not matching its pin: digest mismatch, nothing tagged"
+
+rm -rf "$WORK/store-500"
+rc=0; LAUNCHER_STORE=$WORK/store-500 L pull $PROXY/broken/busybox:1 >/dev/null 2>"$WORK/e" || rc=$?
+[ "$rc" = 125 ] && grep -q "500" "$WORK/e" && grep -q "broken/busybox" "$WORK/e" || fail "registry answering 500: exit $rc: $(cat "$WORK/e")"
+[ -z "$(LAUNCHER_STORE=$WORK/store-500 L images -q)" ] || fail "a failed pull left an image"
+pass "a registry answering 500: exit 125 naming the image and the status, nothing tagged"

@@ -11,6 +11,7 @@ tokens from /token). The MODE picks a behaviour:
   basic     no tokens: Basic user:pass on every request
   corrupt   like test, but one byte of every blob is flipped
   liar      like test, but a manifest asked for by digest is the tag "1"'s
+  broken    like test, but every blob request is answered 500
   redirect  blobs are a 307 to http://localhost:PORT/cdn/..., which refuses
             requests that carry an Authorization header (as S3 would)
 Every request path is appended to LOG.
@@ -80,6 +81,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.reply(401, b"", [("WWW-Authenticate", 'Basic realm="test"')])
         elif auth != "Bearer " + USER and (mode == "private" or auth != "Bearer " + ANON):
             return self.challenge(scope)
+        if mode == "broken" and "/blobs/" in path:
+            return self.reply(500, b'{"errors":[{"code":"UNKNOWN","message":"disk on fire"}]}',
+                              [("Content-Type", "application/json")])
         if mode == "redirect" and "/blobs/" in path:
             loc = f"http://localhost:{PORT}/cdn/{rest}"
             return self.reply(307, b"", [("Location", loc)])
