@@ -149,6 +149,18 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* $LAUNCHER_REGISTRY_STALL_SECONDS (1..3600) or REGISTRY_LOW_SPEED_TIME:
+ * how long a transfer may crawl before it fails. */
+static long stall_seconds(void)
+{
+	const char *s = getenv("LAUNCHER_REGISTRY_STALL_SECONDS");
+	uint64_t v;
+
+	if (s && *s && parse_uint(s, 3600, &v) == 0 && v > 0)
+		return (long)v;
+	return REGISTRY_LOW_SPEED_TIME;
+}
+
 static int curl_failure(struct registry *r, const char *url, CURLcode c, struct error *e)
 {
 	const char *why = r->errbuf[0] ? r->errbuf : curl_easy_strerror(c);
@@ -160,7 +172,7 @@ static int curl_failure(struct registry *r, const char *url, CURLcode c, struct 
 	case CURLE_COULDNT_CONNECT:
 		return error_set(e, ECONNREFUSED, "%s: %s", url, why);
 	case CURLE_OPERATION_TIMEDOUT:
-		return error_set(e, ETIMEDOUT, "%s: %s", url, why);
+		return error_set(e, ETIMEDOUT, "%s: %s (the registry stalled)", url, why);
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CERTPROBLEM:
@@ -201,7 +213,7 @@ static int request_once(struct registry *r, const char *url, const char *accept,
 	curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT, (long)REGISTRY_CONNECT_TIMEOUT);
 	curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_LIMIT, (long)REGISTRY_LOW_SPEED_LIMIT);
-	curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_TIME, (long)REGISTRY_LOW_SPEED_TIME);
+	curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_TIME, (long)stall_seconds());
 	curl_easy_setopt(r->curl, CURLOPT_ERRORBUFFER, r->errbuf);
 	curl_easy_setopt(r->curl, CURLOPT_USERAGENT, "launcher/" LAUNCHER_VERSION);
 	curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, headers);

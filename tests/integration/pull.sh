@@ -178,3 +178,11 @@ rc=0; LAUNCHER_STORE=$WORK/store-500 L pull $PROXY/broken/busybox:1 >/dev/null 2
 [ "$rc" = 125 ] && grep -q "500" "$WORK/e" && grep -q "broken/busybox" "$WORK/e" || fail "registry answering 500: exit $rc: $(cat "$WORK/e")"
 [ -z "$(LAUNCHER_STORE=$WORK/store-500 L images -q)" ] || fail "a failed pull left an image"
 pass "a registry answering 500: exit 125 naming the image and the status, nothing tagged"
+
+rm -rf "$WORK/store-stall"
+start=$(date +%s)
+rc=0; LAUNCHER_REGISTRY_STALL_SECONDS=2 LAUNCHER_STORE=$WORK/store-stall L pull $PROXY/stall/busybox:1 >/dev/null 2>"$WORK/e" || rc=$?
+[ "$rc" = 125 ] && grep -q "the registry stalled" "$WORK/e" || fail "a stalled registry: exit $rc: $(cat "$WORK/e")"
+[ $(( $(date +%s) - start )) -lt 20 ] || fail "a stalled registry took $(( $(date +%s) - start )) s"
+[ -z "$(LAUNCHER_STORE=$WORK/store-stall L images -q)" ] || fail "a stalled pull left an image"
+pass "a registry that stalls mid-blob: exit 125 after the stall limit, nothing tagged"

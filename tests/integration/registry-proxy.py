@@ -12,6 +12,7 @@ tokens from /token). The MODE picks a behaviour:
   corrupt   like test, but one byte of every blob is flipped
   liar      like test, but a manifest asked for by digest is the tag "1"'s
   broken    like test, but every blob request is answered 500
+  stall     like test, but a blob's body stops after 10 bytes and never ends
   redirect  blobs are a 307 to http://localhost:PORT/cdn/..., which refuses
             requests that carry an Authorization header (as S3 would)
 Every request path is appended to LOG.
@@ -21,6 +22,7 @@ import http.client
 import http.server
 import json
 import sys
+import time
 import urllib.parse
 
 PORT, UPSTREAM, LOG = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
@@ -84,6 +86,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "broken" and "/blobs/" in path:
             return self.reply(500, b'{"errors":[{"code":"UNKNOWN","message":"disk on fire"}]}',
                               [("Content-Type", "application/json")])
+        if mode == "stall" and "/blobs/" in path:
+            self.send_response(200)
+            self.send_header("Content-Length", str(1 << 20))
+            self.end_headers()
+            self.wfile.write(b"{" * 10)
+            self.wfile.flush()
+            time.sleep(60)
+            return
         if mode == "redirect" and "/blobs/" in path:
             loc = f"http://localhost:{PORT}/cdn/{rest}"
             return self.reply(307, b"", [("Location", loc)])
