@@ -51,6 +51,11 @@ bbm=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests
 mkdir -p "$WORK/top/etc" "$WORK/top/srv/app"
 : >"$WORK/top/etc/.wh.group"
 echo "second layer" >"$WORK/top/srv/app/hello"
+# An opaque /bin: of the lower layer's hundreds of applets, only these stay.
+mkdir -p "$WORK/top/bin"
+cp /bin/busybox "$WORK/top/bin/busybox"
+for a in sh cat id ls wc test; do ln -s busybox "$WORK/top/bin/$a"; done
+: >"$WORK/top/bin/.wh..wh..opq"
 read -r d2 s2 diff2 < <(mk_layer "$WORK/top")
 python3 - "$WORK/l2" "$bbm" "$d2" "$s2" "$diff2" <<'EOF'
 import hashlib, json, os, sys
@@ -83,7 +88,9 @@ L run example.com/team/app:v2 'test -e /etc/group && echo still there || echo go
 [ "$(cat "$WORK/o")" = gone ] || fail "the whiteout did not delete /etc/group: $(cat "$WORK/o")"
 out=$(L run example.com/team/app:v2 'echo $GREETING')
 [ "$out" = hi ] || fail "image Env: '$out'"
-pass "a two-layer image: whiteout, Entrypoint + Cmd, WorkingDir, User, Env"
+out=$(L run example.com/team/app:v2 'ls /bin | wc -l; test -e /bin/vi || echo vi hidden')
+[ "$out" = "$(printf '7\nvi hidden')" ] || fail "the opaque /bin: '$out'"
+pass "a two-layer image: whiteout, opaque dir, Entrypoint + Cmd, WorkingDir, User, Env"
 
 # A layer declaring a 4 GiB sparse file with almost no data: refused by
 # name before the disk build would read and write all of it.
