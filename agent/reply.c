@@ -22,34 +22,34 @@ void reply_set_error(struct agent_reply *reply, uint64_t id, int code, const cha
 	reply->error.message[i] = '\0';
 }
 
-int reply_encode(enum agent_op op, const struct agent_reply *reply, uint8_t *buf)
+/* Frames json (taking it) into buf of REPLY_FRAME_MAX bytes. */
+static int frame(char *json, size_t len, uint8_t *buf)
 {
-	_cleanup_free_ char *json = NULL;
-	size_t len = 0;
+	_cleanup_free_ char *owned = json;
 
-	json = agent_reply_format(op, reply, &len);
-	if (!json)
+	if (!owned)
 		return -ENOMEM;
 	if (len == 0 || len > REPLY_FRAME_MAX - PROTO_HEADER_SIZE)
 		return -EMSGSIZE;
 	proto_frame_header(buf, (uint32_t)len);
-	memcpy(buf + PROTO_HEADER_SIZE, json, len);
+	memcpy(buf + PROTO_HEADER_SIZE, owned, len);
 	return (int)(PROTO_HEADER_SIZE + len);
+}
+
+int reply_encode(enum agent_op op, const struct agent_reply *reply, uint8_t *buf)
+{
+	size_t len = 0;
+	char *json = agent_reply_format(op, reply, &len);
+
+	return frame(json, len, buf);
 }
 
 int reply_encode_event(const struct agent_event *ev, uint8_t *buf)
 {
-	_cleanup_free_ char *json = NULL;
 	size_t len = 0;
+	char *json = agent_event_format(ev, &len);
 
-	json = agent_event_format(ev, &len);
-	if (!json)
-		return -ENOMEM;
-	if (len == 0 || len > REPLY_FRAME_MAX - PROTO_HEADER_SIZE)
-		return -EMSGSIZE;
-	proto_frame_header(buf, (uint32_t)len);
-	memcpy(buf + PROTO_HEADER_SIZE, json, len);
-	return (int)(PROTO_HEADER_SIZE + len);
+	return frame(json, len, buf);
 }
 
 int reply_send(int fd, enum agent_op op, const struct agent_reply *reply, struct error *e)

@@ -223,13 +223,9 @@ static int run_mkfs(const char *image_file, const char *dir, struct error *e)
 	return 0;
 }
 
-/* A file of the unpacked tree, resolved as if the tree were "/" (the
- * image's own symlinks cannot lead out of it). NULL when missing. */
-static char *read_in_root(int root_fd, const char *path)
+/* At most PASSWD_MAX bytes of fd (closed), NUL-terminated; NULL on failure. */
+static char *read_bounded(int fd)
 {
-	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
-			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
 	char *buf;
 	ssize_t n;
 
@@ -244,6 +240,16 @@ static char *read_in_root(int root_fd, const char *path)
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+/* A file of the unpacked tree, resolved as if the tree were "/" (the
+ * image's own symlinks cannot lead out of it). NULL when missing. */
+static char *read_in_root(int root_fd, const char *path)
+{
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+
+	return read_bounded((int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how)));
 }
 
 static int write_file(const char *path, const char *text, struct error *e)
@@ -300,20 +306,7 @@ static void side_path(const char *disk, const char *ext, char *buf, size_t size)
 
 static char *read_side(const char *path)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	char *buf;
-	ssize_t n;
-
-	if (fd < 0)
-		return NULL;
-	buf = xmalloc(PASSWD_MAX + 1);
-	n = read_full(fd, buf, PASSWD_MAX);
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
+	return read_bounded(open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
 }
 
 static int build_rootfs(struct store *s, struct image *img, struct error *e)
