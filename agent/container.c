@@ -33,6 +33,7 @@ static const char *const stream_names[] = {
 struct proc {
 	struct container *ct;
 	uint32_t id;
+	uint32_t join; /* the process whose namespaces it enters, or 0 */
 	struct process_spec spec;
 	char hostname[MSG_HOSTNAME_MAX];
 	enum proc_state state;
@@ -222,17 +223,44 @@ static void on_report(struct watch *w, uint32_t events)
 	start_finished(p);
 }
 
+/* A further process's slot may hold one that finished: the host reuses
+ * numbers once it has heard of the exit. */
+static int free_slot(struct container *ct, uint32_t process, struct error *e)
+{
+	struct proc *p = ct->procs[process];
+
+	if (!p)
+		return 0;
+	if (process == 1 || (p->state != PROC_DONE && p->state != PROC_FAILED) ||
+	    p->waiters.next != &p->waiters)
+		return error_set(e, EEXIST, "process %u exists already", process);
+	pty_relay_free(p->pty);
+	close_streams(p);
+	process_spec_free(&p->spec);
+	free(p);
+	ct->procs[process] = NULL;
+	return 0;
+}
+
 int container_create(struct container *ct, struct create_args *a, struct error *e)
 {
-	struct proc *p;
+	struct proc *p, *leader = NULL;
 
-	if (a->process != 1)
-		return error_set(e, EOPNOTSUPP,
-				 "process %u: only the container's main process (1) is supported",
+	if (a->process == 1 && a->join)
+		return error_set(e, EINVAL, "process 1 is the container's own: it joins nothing");
+	if (a->process != 1 && !a->join)
+		return error_set(e, EINVAL,
+				 "process %u: only process 1 makes a container; others join one",
 				 a->process);
-	if (ct->procs[a->process])
-		return error_set(e, EEXIST, "process %u exists already", a->process);
-	if (!ct->rootfs_ready) {
+	if (a->join) {
+		leader = a->join <= MSG_PROCESS_MAX ? ct->procs[a->join] : NULL;
+		if (!leader || leader->state != PROC_RUNNING || leader->exited)
+			return error_set(e, ESRCH, "process %u is not running: nothing to join",
+					 a->join);
+	}
+	if (free_slot(ct, a->process, e) < 0)
+		return -e->code;
+	if (!leader && !ct->rootfs_ready) {
 		if (rootfs_prepare(a->rootfs_tag, a->rootfs_disk, e) < 0)
 			return -e->code;
 		ct->rootfs_ready = true;
@@ -240,6 +268,7 @@ int container_create(struct container *ct, struct create_args *a, struct error *
 	p = xcalloc(1, sizeof(*p));
 	p->ct = ct;
 	p->id = a->process;
+	p->join = a->join;
 	p->spec = a->spec;
 	memset(&a->spec, 0, sizeof(a->spec));
 	memcpy(p->hostname, a->hostname, sizeof(p->hostname));
@@ -249,7 +278,8 @@ int container_create(struct container *ct, struct create_args *a, struct error *
 	p->report.fn = on_report;
 	p->waiters.prev = p->waiters.next = &p->waiters;
 	ct->procs[a->process] = p;
-	console_debug("container: process %u created (%s)", p->id, p->spec.args[0]);
+	console_debug("container: process %u created (%s)%s", p->id, p->spec.args[0],
+		      leader ? " to join" : "");
 	return 0;
 }
 
@@ -302,6 +332,13 @@ int container_start(struct container *ct, uint32_t process, struct container_wai
 		return error_set(e, EALREADY, "process %u was started already", process);
 	c.spec = &p->spec;
 	c.hostname = p->hostname;
+	if (p->join) {
+		struct proc *leader = ct->procs[p->join];
+		if (!leader || leader->state != PROC_RUNNING || leader->exited)
+			return error_set(e, ESRCH, "process %u is not running: nothing to join",
+					 p->join);
+		c.join_pid = leader->pid;
+	}
 	for (int i = 0; i < 3; i++)
 		c.stdio[i] = p->streams[i];
 	if (spawn_process(&c, &p->pid, &report, e) < 0)

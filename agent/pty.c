@@ -321,6 +321,16 @@ struct pty_relay *pty_relay_start(struct loop *loop, int master, int conn, pty_d
 	return r;
 }
 
+void pty_relay_free(struct pty_relay *r)
+{
+	if (!r)
+		return;
+	close_watch(r, &r->master);
+	close_watch(r, &r->conn);
+	close_watch(r, &r->rest);
+	free(r);
+}
+
 int pty_relay_resize(struct pty_relay *r, uint16_t rows, uint16_t cols, struct error *e)
 {
 	if (r->master.fd < 0)

@@ -32,4 +32,8 @@ typedef void (*pty_drained_fn)(struct pty_relay *r, void *userdata);
 struct pty_relay *pty_relay_start(struct loop *loop, int master, int conn, pty_drained_fn fn,
 				  void *userdata, struct error *e);
 
+/* Ends the relay wherever it is (no callback) and frees it: for a process
+ * whose slot is taken by a new one, long after it drained. */
+void pty_relay_free(struct pty_relay *r);
+
 int pty_relay_resize(struct pty_relay *r, uint16_t rows, uint16_t cols, struct error *e);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "console.h"
 #include "exec-search.h"
 #include "pty.h"
 #include "rootfs.h"
@@ -23,6 +24,14 @@
 #define SPAWN_CLONE_FLAGS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC)
 /* The child's report socket, once its stdio is in place. */
 #define REPORT_FD 3
+
+/* The namespaces an exec'd process enters, besides the PID one (which the
+ * agent enters for its children around the clone). */
+static const struct {
+	const char *name;
+	int type;
+} join_ns[] = {{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"mnt", CLONE_NEWNS}};
+#define JOIN_NS_N (sizeof(join_ns) / sizeof(*join_ns))
 
 struct report_msg {
 	int32_t kind;
@@ -155,27 +164,46 @@ static int try_execve(const char *path, void *userdata)
 	return errno;
 }
 
-static noreturn void child_main(const struct spawn_config *c, int report)
+/* The mount namespace last: entering it sets root and working directory
+ * to the container's, where /proc no longer shows the agent's. */
+static int enter_namespaces(const int *ns_fds, struct error *e)
+{
+	for (size_t i = 0; i < JOIN_NS_N; i++)
+		if (setns(ns_fds[i], join_ns[i].type) < 0)
+			return error_errno(e, errno, "entering the container's %s namespace",
+					   join_ns[i].name);
+	if (chdir("/") < 0)
+		return error_errno(e, errno, "chdir /");
+	return 0;
+}
+
+static noreturn void child_main(const struct spawn_config *c, int report, const int *ns_fds)
 {
 	const struct process_spec *spec = c->spec;
 	const char *hostname = c->hostname[0] ? c->hostname : SPAWN_DEFAULT_HOSTNAME;
 	char msg[ERROR_MSG_MAX];
-	struct error e = {0};
+	struct error e = {0}, join_err = {0};
 	int err;
 
 	reset_signals();
+	/* Before setup_fds closes the namespaces' fds; a failure is reported
+	 * once the report socket is in place. */
+	if (c->join_pid)
+		enter_namespaces(ns_fds, &join_err);
 	setup_fds(c, report);
+	if (join_err.code)
+		fail_setup(&join_err);
 	/* Device nodes and directories get exactly the modes asked for. */
 	umask(0);
 	if (setsid() < 0) {
 		error_errno(&e, errno, "setsid");
 		fail_setup(&e);
 	}
-	if (rootfs_enter(&e) < 0)
+	if (!c->join_pid && rootfs_enter(&e) < 0)
 		fail_setup(&e);
 	if (spec->terminal)
 		setup_terminal(spec);
-	if (sethostname(hostname, strlen(hostname)) < 0) {
+	if (!c->join_pid && sethostname(hostname, strlen(hostname)) < 0) {
 		error_errno(&e, errno, "setting the host name");
 		fail_setup(&e);
 	}
@@ -188,22 +216,73 @@ static noreturn void child_main(const struct spawn_config *c, int report)
 
 /* ---- the agent ---- */
 
+static void close_all(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+/* Opens the namespaces of pid that the child enters itself, and moves the
+ * agent's children into pid's PID namespace (*ret_own: the agent's own, to
+ * come back to once the child is cloned). */
+static int join_prepare(pid_t pid, int *ns_fds, int *ret_own, struct error *e)
+{
+	char path[64];
+	int pidns;
+
+	for (size_t i = 0; i < JOIN_NS_N; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, join_ns[i].name);
+		ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (ns_fds[i] < 0)
+			return error_errno(e, errno, "opening %s", path);
+	}
+	*ret_own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (*ret_own < 0)
+		return error_errno(e, errno, "opening /proc/self/ns/pid");
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	pidns = open(path, O_RDONLY | O_CLOEXEC);
+	if (pidns < 0)
+		return error_errno(e, errno, "opening %s", path);
+	if (setns(pidns, CLONE_NEWPID) < 0) {
+		error_errno(e, errno, "entering the container's PID namespace");
+		close(pidns);
+		return -e->code;
+	}
+	close(pidns);
+	return 0;
+}
+
 int spawn_process(const struct spawn_config *c, pid_t *ret_pid, int *ret_report, struct error *e)
 {
-	_cleanup_close_ int ours = -1, theirs = -1;
-	int fds[2];
+	_cleanup_close_ int ours = -1, theirs = -1, own_pidns = -1;
+	int fds[2], ns_fds[JOIN_NS_N] = {-1, -1, -1};
+	unsigned long flags = c->join_pid ? 0 : SPAWN_CLONE_FLAGS;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
 		return error_errno(e, errno, "socketpair");
 	ours = fds[0];
 	theirs = fds[1];
+	if (c->join_pid && join_prepare(c->join_pid, ns_fds, &own_pidns, e) < 0) {
+		close_all(ns_fds, JOIN_NS_N);
+		return -e->code;
+	}
 	/* Like fork: the child runs on a copy of this stack. */
-	pid = (pid_t)syscall(SYS_clone, SPAWN_CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, 0);
-	if (pid < 0)
-		return error_errno(e, errno, "clone");
+	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
 	if (pid == 0)
-		child_main(c, theirs);
+		child_main(c, theirs, ns_fds);
+	if (pid < 0)
+		error_errno(e, errno, "clone");
+	/* The agent's next children are its own again; failing that, they
+	 * would all land in this container. */
+	if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
+		console_log("spawn: returning to the agent's PID namespace: %m");
+	close_all(ns_fds, JOIN_NS_N);
+	if (pid < 0)
+		return -e->code;
 	if (fd_set_nonblock(ours, true) < 0)
 		return error_errno(e, errno, "making the report socket non-blocking");
 	*ret_pid = pid;

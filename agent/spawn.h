@@ -1,5 +1,6 @@
 /* Running a container process: clone() into new mount, PID, UTS and IPC
- * namespaces (so it is PID 1 of its own), then in the child everything up
+ * namespaces (so it is PID 1 of its own), or into those of the container's
+ * running process (exec), then in the child everything up
  * to execve: stdio, the root filesystem, the terminal, host name, working
  * directory, identity, and the command looked up in the container's PATH.
  *
@@ -23,6 +24,10 @@ struct spawn_config {
 	 * fds 0, 1, 2, or -1 for /dev/null. The child's copies are its
 	 * own: the caller closes these after spawn_process. */
 	int stdio[3];
+	/* Not 0: enter the namespaces of this process (in the agent's PID
+	 * namespace), its root and host name, instead of making new ones:
+	 * `launcher exec`. */
+	pid_t join_pid;
 };
 
 /* Returns 0 with the child's pid (in the agent's namespace) and the

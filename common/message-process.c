@@ -75,10 +75,10 @@ json_t *msg_format_process_request(const struct agent_request *req)
 		json_t *spec = format_spec(&req->u.create.spec);
 		if (!spec)
 			return NULL;
-		return json_pack("{sIssssssso}", "process", (json_int_t)req->u.create.process,
-				 "rootfs_tag", req->u.create.rootfs_tag, "rootfs_disk",
-				 req->u.create.rootfs_disk, "hostname", req->u.create.hostname,
-				 "spec", spec);
+		return json_pack("{sIsIssssssso}", "process", (json_int_t)req->u.create.process,
+				 "join", (json_int_t)req->u.create.join, "rootfs_tag",
+				 req->u.create.rootfs_tag, "rootfs_disk", req->u.create.rootfs_disk,
+				 "hostname", req->u.create.hostname, "spec", spec);
 	}
 	case AGENT_OP_ATTACH:
 		return json_pack("{sIss}", "process", (json_int_t)req->u.attach.process, "stream",
@@ -230,6 +230,7 @@ static int get_process(json_t *root, uint32_t *ret, struct error *e)
 static int parse_create(json_t *root, struct create_args *c, struct error *e)
 {
 	const char *s;
+	uint64_t v = 0;
 
 	if (get_process(root, &c->process, e) < 0)
 		return -EBADMSG;
@@ -245,13 +246,26 @@ static int parse_create(json_t *root, struct create_args *c, struct error *e)
 			return error_set(e, EBADMSG, "\"rootfs_disk\" is not a virtio disk name");
 		strcpy(c->rootfs_disk, s);
 	}
-	if (!c->rootfs_tag[0] == !c->rootfs_disk[0])
-		return error_set(e, EBADMSG, "exactly one of \"rootfs_tag\" and \"rootfs_disk\" is needed");
 	if (get_string(root, "hostname", MSG_HOSTNAME_MAX - 1, &s, e) < 0)
 		return -EBADMSG;
 	if (!valid_hostname(s))
 		return error_set(e, EBADMSG, "\"hostname\" is not a valid host name");
 	strcpy(c->hostname, s);
+	if (msg_get_uint(root, "join", false, MSG_PROCESS_MAX, &v, e) < 0)
+		return -EBADMSG;
+	c->join = (uint32_t)v;
+	if (c->join) {
+		/* A process that joins a container takes its root and name. */
+		if (c->join == c->process)
+			return error_set(e, EBADMSG, "a process cannot join itself");
+		if (c->rootfs_tag[0] || c->rootfs_disk[0] || c->hostname[0])
+			return error_set(e, EBADMSG,
+					 "a joining process takes no \"rootfs_tag\", "
+					 "\"rootfs_disk\" or \"hostname\"");
+	} else if (!c->rootfs_tag[0] == !c->rootfs_disk[0]) {
+		return error_set(e, EBADMSG,
+				 "exactly one of \"rootfs_tag\" and \"rootfs_disk\" is needed");
+	}
 	return parse_spec(json_object_get(root, "spec"), &c->spec, e);
 }
 

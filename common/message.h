@@ -88,6 +88,10 @@ void process_spec_free(struct process_spec *p);
 
 struct create_args {
 	uint32_t process;		/* the host's number for it, 1..MSG_PROCESS_MAX */
+	/* 0: a new container (process 1), with a root filesystem. N: a further
+	 * process (`launcher exec`) in the namespaces of running process N;
+	 * then rootfs_tag, rootfs_disk and hostname are "". */
+	uint32_t join;
 	char rootfs_tag[MSG_TAG_MAX];	/* 9p mount tag of the root filesystem, or "" */
 	char rootfs_disk[MSG_DISK_MAX]; /* or its read-only erofs disk ("vda"), or "" */
 	char hostname[MSG_HOSTNAME_MAX]; /* "" : the agent's default */

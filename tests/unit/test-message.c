@@ -202,6 +202,77 @@ static void test_request_uses_len_not_nul(void **state)
 	request_bad_n(buf, 19, EBADMSG);
 }
 
+/* --- requests: create --------------------------------------------------- */
+
+#define SPEC_JSON "\"spec\":{\"args\":[\"sh\"],\"env\":[],\"cwd\":\"/\",\"uid\":0,\"gid\":0," \
+		  "\"terminal\":false,\"stdin\":false}"
+
+static void test_request_create(void **state)
+{
+	char *args[] = {"sh", "-c", "echo hi", NULL}, *env[] = {"A=1", NULL};
+	struct agent_request in = {.id = 7, .op = AGENT_OP_CREATE}, out;
+	struct create_args *c = &in.u.create;
+
+	c->process = 1;
+	strcpy(c->rootfs_disk, "vda");
+	strcpy(c->hostname, "web-1");
+	c->spec = (struct process_spec){.args = args, .nargs = 3, .env = env, .nenv = 1,
+					.cwd = "/srv", .uid = 1000, .gid = 100};
+	roundtrip_request(&in, &out);
+	assert_int_equal(out.u.create.process, 1);
+	assert_int_equal(out.u.create.join, 0);
+	assert_string_equal(out.u.create.rootfs_disk, "vda");
+	assert_string_equal(out.u.create.hostname, "web-1");
+	assert_string_equal(out.u.create.spec.args[2], "echo hi");
+	assert_string_equal(out.u.create.spec.cwd, "/srv");
+	agent_request_free(&out);
+
+	/* An exec'd process: joins process 1, no root filesystem of its own. */
+	c->process = 5;
+	c->join = 1;
+	c->rootfs_disk[0] = c->hostname[0] = '\0';
+	c->spec.terminal = c->spec.stdin = true;
+	roundtrip_request(&in, &out);
+	assert_int_equal(out.u.create.process, 5);
+	assert_int_equal(out.u.create.join, 1);
+	assert_string_equal(out.u.create.rootfs_disk, "");
+	assert_true(out.u.create.spec.terminal);
+	agent_request_free(&out);
+}
+
+static void test_request_create_bad(void **state)
+{
+	static const char *const bad[] = {
+	    /* neither or both root filesystems */
+	    "{\"id\":1,\"op\":\"create\",\"process\":1,\"rootfs_tag\":\"\",\"hostname\":\"\"," SPEC_JSON "}",
+	    "{\"id\":1,\"op\":\"create\",\"process\":1,\"rootfs_tag\":\"r\",\"rootfs_disk\":\"vda\","
+	    "\"hostname\":\"\"," SPEC_JSON "}",
+	    /* a joining process with a root, a host name, or joining itself */
+	    "{\"id\":1,\"op\":\"create\",\"process\":2,\"join\":1,\"rootfs_tag\":\"r\","
+	    "\"hostname\":\"\"," SPEC_JSON "}",
+	    "{\"id\":1,\"op\":\"create\",\"process\":2,\"join\":1,\"rootfs_tag\":\"\","
+	    "\"hostname\":\"h\"," SPEC_JSON "}",
+	    "{\"id\":1,\"op\":\"create\",\"process\":2,\"join\":2,\"rootfs_tag\":\"\","
+	    "\"hostname\":\"\"," SPEC_JSON "}",
+	    /* join out of range or of the wrong type */
+	    "{\"id\":1,\"op\":\"create\",\"process\":2,\"join\":1025,\"rootfs_tag\":\"\","
+	    "\"hostname\":\"\"," SPEC_JSON "}",
+	    "{\"id\":1,\"op\":\"create\",\"process\":2,\"join\":\"1\",\"rootfs_tag\":\"\","
+	    "\"hostname\":\"\"," SPEC_JSON "}",
+	    "{\"id\":1,\"op\":\"create\",\"process\":2,\"join\":-1,\"rootfs_tag\":\"\","
+	    "\"hostname\":\"\"," SPEC_JSON "}",
+	};
+	struct agent_request req;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		request_bad(bad[i], EBADMSG);
+	request_ok("{\"id\":1,\"op\":\"create\",\"process\":2,\"join\":1,\"rootfs_tag\":\"\","
+		   "\"hostname\":\"\"," SPEC_JSON "}",
+		   &req);
+	assert_int_equal(req.u.create.join, 1);
+	agent_request_free(&req);
+}
+
 /* --- requests: malformed ------------------------------------------------ */
 
 static void test_request_not_an_object(void **state)
@@ -820,6 +891,8 @@ int main(void)
 	    cmocka_unit_test(test_request_roundtrip_diag),
 	    cmocka_unit_test(test_request_accepts),
 	    cmocka_unit_test(test_request_uses_len_not_nul),
+	    cmocka_unit_test(test_request_create),
+	    cmocka_unit_test(test_request_create_bad),
 	    cmocka_unit_test(test_request_not_an_object),
 	    cmocka_unit_test(test_request_bad_id),
 	    cmocka_unit_test(test_request_bad_op),
