@@ -24,6 +24,16 @@ int write_full(int fd, const void *buf, size_t len);
 
 int fd_set_nonblock(int fd, bool on);
 
+/* Replaces path with data in one step (a temporary file beside it, synced,
+ * renamed over it): readers see the old content or the new, never a mix.
+ * Returns 0 or -errno. */
+int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+/* Removes dir and everything under it, not following symbolic links nor
+ * crossing into other file systems. Returns 0 or -errno (ENOENT: there
+ * was nothing). */
+int remove_tree(const char *dir);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 

@@ -189,16 +189,6 @@ void image_free(struct image *img)
 	img->config_json = img->passwd = img->group = NULL;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void remove_tree(const char *dir)
-{
-	nftw(dir, remove_entry, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
 static int run_mkfs(const char *image_file, const char *dir, struct error *e)
 {
 	int status;
@@ -346,7 +336,7 @@ static int build_rootfs(struct store *s, struct image *img, struct error *e)
 	}
 	r = 0;
 out:
-	remove_tree(dir);
+	(void)remove_tree(dir);
 	return r < 0 ? error_prefix(e, "building the root filesystem of %s", img->name) : 0;
 }
 

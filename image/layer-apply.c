@@ -582,7 +582,7 @@ static int prune_entry(struct applier *a, int dfd, const char *name, uint32_t no
 	return unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
 }
 
-static int remove_tree(struct applier *a, int dfd, const char *name)
+static int applier_remove_tree(struct applier *a, int dfd, const char *name)
 {
 	return prune_entry(a, dfd, name, NODE_NONE);
 }
@@ -597,7 +597,7 @@ static int make_way(struct applier *a, int pfd, const char *name, bool is_dir)
 		return errno == ENOENT ? 0 : -errno;
 	if (is_dir && S_ISDIR(st.st_mode))
 		return 0;
-	return remove_tree(a, pfd, name);
+	return applier_remove_tree(a, pfd, name);
 }
 
 /* ---- Whiteouts ---- */
@@ -653,7 +653,7 @@ static int apply_whiteout(struct applier *a, char *path, const char *parent, cha
 		return 0;
 	if (pfd < 0)
 		return error_errno(e, -pfd, "opening the whiteout's directory");
-	r = remove_tree(a, pfd, base);
+	r = applier_remove_tree(a, pfd, base);
 	return r < 0 ? error_errno(e, -r, "removing the whited-out path") : 0;
 }
 
