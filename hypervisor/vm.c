@@ -198,10 +198,19 @@ static int mkdir_mode(const char *path, mode_t mode, struct error *e)
 }
 
 static void remove_state_dir(const char *dir);
+static void collect_stale(const char *vmdir);
 
 /* State dirs whose owner died without cleaning up (SIGKILL, OOM) are freed
  * here: their lock is no longer held. Their domain went with libvirt's
  * autodestroy and their backend with PR_SET_PDEATHSIG. */
+void hv_collect_stale(const char *run_root)
+{
+	char vmdir[PATH_MAX];
+
+	if (bprintf(vmdir, sizeof(vmdir), "%s/vm", run_root) >= 0)
+		collect_stale(vmdir);
+}
+
 static void collect_stale(const char *vmdir)
 {
 	DIR *d = opendir(vmdir);

@@ -32,6 +32,11 @@ struct hv_host {
  * qemu:///session otherwise. */
 const char *hv_default_uri(void);
 
+/* Frees the state directories (sockets, console log) of VMs under
+ * run_root whose owner died without cleaning up; starting a VM does it
+ * too. Their domains went with libvirt's autodestroy. */
+void hv_collect_stale(const char *run_root);
+
 /* Connects to libvirt once and fills `host`. */
 int hv_host_probe(const char *uri, enum hv_accel requested, struct hv_host *ret, struct error *e);
 

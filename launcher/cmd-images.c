@@ -27,30 +27,14 @@ static void images_usage(FILE *out)
 /* "3 minutes ago", as Docker's units.HumanDuration says it. */
 static void ago(time_t t, char *buf, size_t size)
 {
-	long s = (long)difftime(time(NULL), t), h = s / 3600;
+	char d[40];
 
-	if (t < 0)
+	if (t < 0) {
 		snprintf(buf, size, "N/A");
-	else if (s < 1)
-		snprintf(buf, size, "Less than a second ago");
-	else if (s < 60)
-		snprintf(buf, size, "%ld second%s ago", s, s == 1 ? "" : "s");
-	else if (s / 60 == 1)
-		snprintf(buf, size, "About a minute ago");
-	else if (s < 3600)
-		snprintf(buf, size, "%ld minutes ago", s / 60);
-	else if (h == 1)
-		snprintf(buf, size, "About an hour ago");
-	else if (h < 48)
-		snprintf(buf, size, "%ld hours ago", h);
-	else if (h < 24 * 7 * 2)
-		snprintf(buf, size, "%ld days ago", h / 24);
-	else if (h < 24 * 30 * 2)
-		snprintf(buf, size, "%ld weeks ago", h / 24 / 7);
-	else if (h < 24 * 365 * 2)
-		snprintf(buf, size, "%ld months ago", h / 24 / 30);
-	else
-		snprintf(buf, size, "%ld years ago", h / 24 / 365);
+		return;
+	}
+	human_duration((int64_t)difftime(time(NULL), t), d, sizeof(d));
+	snprintf(buf, size, "%s ago", d);
 }
 
 /* -1 when the image says nothing (or nothing readable). */

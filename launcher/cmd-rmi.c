@@ -8,11 +8,14 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "image.h"
+#include "paths.h"
 #include "remove.h"
+#include "state.h"
 
 static void rmi_usage(FILE *out)
 {
@@ -24,6 +27,47 @@ static void rmi_usage(FILE *out)
 		     "  -f, --force   Force removal of the image, even if a running container "
 		     "uses it\n"
 		     "  -h, --help    Print usage\n");
+}
+
+/* Docker keeps an image that a container (running or not) was made from:
+ * removing its last name, or it by ID, needs -f. Returns -EBUSY with
+ * Docker's words when ref would delete an image a container uses. */
+static int check_containers(struct store *st, const char *ref, struct error *e)
+{
+	char name[STORE_NAME_MAX], manifest[STORE_DIGEST_MAX], id[STORE_DIGEST_MAX];
+	char run_root[4096];
+	struct store_image *all = NULL;
+	struct container_record *recs = NULL;
+	size_t n = 0, nrecs = 0, names = 0;
+	struct error ignored = {0};
+	int r = 0;
+
+	if (image_lookup(st, ref, name, manifest, &ignored) < 0 ||
+	    image_config_digest(st, manifest, id, &ignored) < 0 ||
+	    store_list(st, &all, &n, &ignored) < 0)
+		return 0; /* image_remove says what is wrong */
+	for (size_t i = 0; i < n; i++)
+		names += strcmp(all[i].manifest, manifest) == 0;
+	free(all);
+	/* Another name stays: only this one goes (by name, not by ID). */
+	if (names > 1 && strncmp(ref, "sha256:", 7) != 0 &&
+	    strspn(ref, "0123456789abcdef") != strlen(ref))
+		return 0;
+	launcher_run_root(run_root, sizeof(run_root));
+	if (container_list(run_root, &recs, &nrecs, &ignored) < 0)
+		return 0;
+	for (size_t i = 0; i < nrecs; i++) {
+		/* A running one holds the disk: image_remove says so itself. */
+		if (!r && recs[i].state.status != CONTAINER_RUNNING && recs[i].config.image_id &&
+		    strcmp(recs[i].config.image_id, id) == 0)
+			r = error_set(e, EBUSY,
+				      "conflict: unable to remove repository reference \"%s\" (must "
+				      "force) - container %.12s is using its referenced image %.12s",
+				      ref, recs[i].config.id, id + 7);
+		container_record_free(&recs[i]);
+	}
+	free(recs);
+	return r;
 }
 
 static void print_removal(const struct image_removal *r)
@@ -74,8 +118,15 @@ int cmd_rmi(int argc, char **argv)
 		return EXIT_LAUNCHER;
 	}
 	for (int i = optind; i < argc; i++) {
-		struct image_removal r;
-		int rr = image_remove(&st, argv[i], force, &r, &e);
+		struct image_removal r = {0};
+		int rr = force ? 0 : check_containers(&st, argv[i], &e);
+
+		if (rr < 0) {
+			launcher_error("%s", e.msg);
+			code = EXIT_LAUNCHER;
+			continue;
+		}
+		rr = image_remove(&st, argv[i], force, &r, &e);
 
 		print_removal(&r);
 		image_removal_free(&r);

@@ -13,16 +13,16 @@
 #include <unistd.h>
 
 #include "boot.h"
-#include "gc.h"
-#include "image.h"
-#include "passwd.h"
-#include "pull-output.h"
-#include "reference.h"
 #include "cleanup.h"
 #include "commands.h"
-#include "run-options.h"
+#include "container-start.h"
+#include "image.h"
 #include "monitor.h"
-#include "spare.h"
+#include "passwd.h"
+#include "paths.h"
+#include "run-options.h"
+#include "signals.h"
+#include "state.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -191,9 +191,9 @@ static void vm_size(const struct run_options *o, struct boot_opts *b)
 		b->vcpus = (o->cpus_milli + 999) / 1000;
 }
 
-static int usage_error(const struct error *e)
+static int usage_error(const char *verb, const struct error *e)
 {
-	launcher_error("%s\nSee 'launcher run --help'.", e->msg);
+	launcher_error("%s\nSee 'launcher %s --help'.", e->msg, verb);
 	return EXIT_LAUNCHER;
 }
 
@@ -213,222 +213,211 @@ static int client_signalfd(const struct run_options *o)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-/* The foreground side: forwards signals to the monitor and waits for the
- * exit status it reports. */
-static int client_wait(int fd, pid_t monitor, int sigfd)
+static char **strv_dup(char **v, size_t n)
 {
-	for (;;) {
-		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
-				      {.fd = sigfd, .events = POLLIN}};
-		struct monitor_msg m;
-		struct signalfd_siginfo si;
-		ssize_t n;
+	char **r = xcalloc(n + 1, sizeof(*r));
 
-		if (poll(p, sigfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents & POLLIN && read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			m = (struct monitor_msg){.value = (int)si.ssi_signo};
-			m.type = si.ssi_signo == SIGWINCH ? MONITOR_WINCH : MONITOR_SIGNAL;
-			(void)!send(fd, &m, sizeof(m), MSG_NOSIGNAL);
-		}
-		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		n = recv(fd, &m, sizeof(m), 0);
-		if (n == (ssize_t)sizeof(m) && m.type == MONITOR_RESULT) {
-			terminal_restore();
-			m.text[sizeof(m.text) - 1] = '\0';
-			if (m.text[0])
-				launcher_error("%s", m.text);
-			return m.value;
-		}
-		if (n <= 0)
-			break;
+	for (size_t i = 0; i < n; i++)
+		r[i] = xstrdup(v[i]);
+	return r;
+}
+
+/* What inspect shows as Config: the image's, with the user's overrides. */
+static void fill_config(const struct run_ctx *c, const struct process_spec *p,
+			struct container_config *cfg)
+{
+	const struct run_options *o = c->o;
+	const struct oci_image_config *ic = c->img ? &c->img->config : NULL;
+
+	if (o->entrypoint) {
+		cfg->nentrypoint = o->entrypoint[0] ? 1 : 0;
+		cfg->entrypoint = strv_dup((char **)&o->entrypoint, cfg->nentrypoint);
+	} else if (ic) {
+		cfg->entrypoint = strv_dup(ic->entrypoint, ic->nentrypoint);
+		cfg->nentrypoint = ic->nentrypoint;
+	} else {
+		cfg->entrypoint = strv_dup(NULL, 0);
 	}
-	terminal_restore();
-	launcher_error("the container's monitor (pid %d) exited without an exit status",
-		       (int)monitor);
-	return EXIT_LAUNCHER;
+	if (o->ncommand || o->entrypoint || !ic) {
+		cfg->cmd = strv_dup(o->command, o->ncommand);
+		cfg->ncmd = o->ncommand;
+	} else {
+		cfg->cmd = strv_dup(ic->cmd, ic->ncmd);
+		cfg->ncmd = ic->ncmd;
+	}
+	cfg->args = strv_dup(p->args, p->nargs);
+	cfg->nargs = p->nargs;
+	cfg->env = strv_dup(p->env, p->nenv);
+	cfg->nenv = p->nenv;
+	cfg->workdir = xstrdup(p->cwd);
+	cfg->user = o->user ? xstrdup(o->user)
+		    : ic && ic->user ? xstrdup(ic->user) : NULL;
+	cfg->tty = o->tty;
+	cfg->interactive = o->interactive;
+	cfg->auto_remove = o->rm;
+	cfg->memory = o->memory;
+	cfg->nano_cpus = (uint64_t)o->cpus_milli * 1000000u;
+	cfg->stop_signal = o->stop_signal;
+	if (!cfg->stop_signal && ic && ic->stop_signal)
+		cfg->stop_signal = signal_parse(ic->stop_signal);
+	if (cfg->stop_signal <= 0)
+		cfg->stop_signal = SIGTERM;
+	cfg->stop_timeout = o->stop_timeout >= 0 ? (unsigned)o->stop_timeout : 10;
+	cfg->log = o->log;
 }
 
-/* An image ID or a prefix of one ("sha256:3f2a..."), or a whole 64-digit
- * ID: looked for locally only, never pulled, as Docker does. */
-static bool looks_like_id(const char *ref)
+/* run and create: the options resolved into a recorded container. */
+static int record_container(const char *run_root, const struct run_ctx *ctx, struct store *st,
+			    const char *rootfs, struct container_config *cfg, struct error *e)
 {
-	size_t len = strlen(ref);
-
-	return strncmp(ref, "sha256:", 7) == 0 ||
-	       (len == DIGEST_HEX_LEN && strspn(ref, "0123456789abcdef") == len);
-}
-
-/* Docker's way with a missing image: say so, pull it (progress on
- * stderr), look again. */
-static int pull_missing(const char *ref, struct store *st, struct error *e)
-{
-	struct pull_cli_options po = {0};
-	struct registry_options ro;
-	struct image_ref r;
-	struct error perr = {0};
-	char familiar[STORE_NAME_MAX];
-	int rc;
-
-	if (image_ref_parse(ref, &r, &perr) < 0 ||
-	    image_ref_format_familiar(&r, familiar, sizeof(familiar)) < 0)
-		return -e->code; /* image_lookup's message says it */
-	error_clear(e);
-	fprintf(stderr, "Unable to find image '%s' locally\n", familiar);
-	rc = pull_options_add_env(&po, e);
-	ro = pull_options_registry(&po);
-	if (rc == 0)
-		rc = launcher_pull(st, ref, &ro, stderr,
-				   isatty(STDERR_FILENO) ? PULL_OUTPUT_TTY : PULL_OUTPUT_PLAIN,
-				   false, e);
-	pull_options_free(&po);
-	return rc < 0 ? error_prefix(e, "pulling %s", familiar) : 0;
-}
-
-/* The image's root filesystem disk, built on first use. */
-static int open_image(const char *ref, struct store *st, struct image *img, int *ret_hold,
-		      struct error *e)
-{
-	char name[STORE_NAME_MAX], manifest[STORE_DIGEST_MAX];
+	const struct run_options *o = ctx->o;
+	struct agent_request req;
+	struct boot_opts b = {0};
+	char hostname[MSG_HOSTNAME_MAX];
+	size_t len;
 	int r;
 
-	if (store_open(st, NULL, e) < 0)
-		return -e->code;
-	r = image_lookup(st, ref, name, manifest, e);
-	if (r == -ENOENT && !looks_like_id(ref)) {
-		if (pull_missing(ref, st, e) < 0)
+	memset(cfg, 0, sizeof(*cfg));
+	container_new_id(cfg->id);
+	if (o->name)
+		snprintf(cfg->name, sizeof(cfg->name), "%s", o->name);
+	/* A stand-in until the VM exists, unless given. */
+	snprintf(hostname, sizeof(hostname), "%.*s", CONTAINER_SHORT_ID_LEN, cfg->id);
+	r = build_create(ctx, o->hostname ? o->hostname : hostname, &req, e);
+	if (r == 0) {
+		cfg->create_request = agent_request_format(&req, &len);
+		if (!cfg->create_request)
+			r = error_set(e, ENOMEM, "formatting the container's command");
+	}
+	if (r == 0)
+		fill_config(ctx, &req.u.create.spec, cfg);
+	agent_request_free(&req);
+	if (r < 0) {
+		container_config_free(cfg);
+		return r;
+	}
+	if (ctx->img) {
+		char id[STORE_DIGEST_MAX];
+		cfg->image = xstrdup(o->image);
+		if (image_config_digest(st, ctx->img->manifest_digest, id, e) < 0) {
+			container_config_free(cfg);
 			return -e->code;
-		r = image_lookup(st, ref, name, manifest, e);
-	}
-	if (r < 0 || image_open(st, name, manifest, img, e) < 0)
-		return -e->code;
-	/* Held for the container's life (the monitor inherits it), so that
-	 * rmi and prune leave the disk alone; built again if a prune removed
-	 * it between the two steps. */
-	for (int attempt = 0;; attempt++) {
-		int fd;
-		if (image_prepare_rootfs(st, img, e) < 0)
-			break;
-		fd = image_hold(img->disk, e);
-		if (fd >= 0) {
-			*ret_hold = fd;
-			return 0;
 		}
-		if (fd != -ENOENT || attempt > 0)
-			break;
+		cfg->image_id = xstrdup(id);
+	} else {
+		cfg->image = xstrdup(rootfs);
+		cfg->rootfs = xstrdup(rootfs);
 	}
-	image_free(img);
-	return -e->code;
+	/* NULL: the VM's id, filled in at each start (container-start.c). */
+	cfg->hostname = o->hostname ? xstrdup(o->hostname) : NULL;
+	vm_size(o, &b);
+	snprintf(cfg->accel, sizeof(cfg->accel), "%s", hv_accel_name(o->accel));
+	cfg->vcpus = b.vcpus;
+	cfg->memory_mib = b.memory_mib;
+	if (container_create(run_root, cfg, e) < 0) {
+		container_config_free(cfg);
+		return -e->code;
+	}
+	return 0;
 }
 
-int cmd_run(int argc, char **argv)
+static int run_or_create(int argc, char **argv, bool create_only)
 {
 	struct run_options o;
-	struct domain_share share = {.tag = ROOTFS_TAG, .readonly = 1};
-	struct domain_disk disk = {.readonly = 1};
-	struct monitor_opts mo = {.hold_fd = -1};
 	struct run_ctx ctx = {.o = &o};
+	struct container_record rec = {0};
+	struct start_request sr = {.hold_fd = -1};
 	struct image img;
-	struct store st;
+	struct store st = {0};
 	struct error e = {0};
-	char rootfs[PATH_MAX];
-	int sv[2], sigfd, r, code = EXIT_LAUNCHER;
+	char rootfs[PATH_MAX], run_root[PATH_MAX];
+	int fd, sigfd, r, code = EXIT_LAUNCHER;
 	pid_t pid;
 
 	r = run_options_parse(argc, argv, &o, &e);
 	if (r)
-		return r > 0 ? 0 : usage_error(&e);
-	if (o.tty && o.interactive && !isatty(STDIN_FILENO)) {
+		return r > 0 ? 0 : usage_error(create_only ? "create" : "run", &e);
+	if (create_only && o.detach) {
+		error_set(&e, EINVAL, "unknown shorthand flag: 'd' in -d");
+		code = usage_error("create", &e);
+		goto out;
+	}
+	if (!create_only && !o.detach && o.tty && o.interactive && !isatty(STDIN_FILENO)) {
 		launcher_error("the input device is not a TTY");
 		goto out;
 	}
-	mo = (struct monitor_opts){
-	    .boot = {.accel = o.accel},
-	    .interactive = o.interactive,
-	    .tty = o.tty,
-	    .hostname = o.hostname,
-	    .hold_fd = -1,
-	    .build_create = build_create,
-	    .ctx = &ctx,
-	};
+	launcher_run_root(run_root, sizeof(run_root));
 	if (o.image) {
-		if (open_image(o.image, &st, &img, &mo.hold_fd, &e) < 0) {
+		if (container_open_image(o.image, &st, &img, &sr.hold_fd, true, &e) < 0) {
 			launcher_error("%s", e.msg);
 			goto out;
 		}
 		ctx.img = &img;
-		disk.source = img.disk;
-		mo.boot.disks = &disk;
-		mo.boot.ndisks = 1;
 	} else {
 		if (o.user && !o.has_user) {
 			error_set(&e, EINVAL,
 				  "invalid user \"%s\": with --rootfs, use a numeric UID[:GID]",
 				  o.user);
-			code = usage_error(&e);
+			code = usage_error(create_only ? "create" : "run", &e);
 			goto out;
 		}
 		if (check_rootfs(o.rootfs, rootfs, &e) < 0) {
-			code = usage_error(&e);
+			code = usage_error(create_only ? "create" : "run", &e);
 			goto out;
 		}
-		share.source = rootfs;
-		mo.boot.shares = &share;
-		mo.boot.nshares = 1;
 	}
-	vm_size(&o, &mo.boot);
-	{
-		/* Mistakes in what to run (an unknown user, no command) are
-		 * found here, before a VM is booted for nothing. */
-		struct agent_request probe;
-		r = build_create(&ctx, "probe", &probe, &e);
-		agent_request_free(&probe);
-		if (r < 0) {
+	/* Mistakes in what to run (an unknown user, no command) are found
+	 * here, before a VM is booted for nothing. */
+	if (record_container(run_root, &ctx, &st, rootfs, &rec.config, &e) < 0) {
+		launcher_error("%s", e.msg);
+		goto out_image;
+	}
+	if (create_only) {
+		printf("%s\n", rec.config.id);
+		code = 0;
+		goto out_image;
+	}
+	sr.run_root = run_root;
+	sr.rec = &rec;
+	sr.foreground = !o.detach;
+	sr.img = ctx.img;
+	fd = container_start(&sr, &pid, &e);
+	sr.hold_fd = -1; /* taken */
+	if (fd < 0) {
+		launcher_error("%s", e.msg);
+		goto out_image;
+	}
+	if (o.detach) {
+		code = container_started(fd, &e);
+		close(fd);
+		if (code == 0)
+			printf("%s\n", rec.config.id);
+		else
 			launcher_error("%s", e.msg);
-			goto out_image;
-		}
+		goto out_image;
 	}
 	sigfd = client_signalfd(&o);
-	/* A VM made ahead for these options (spare.h), else our own. */
-	sv[0] = spare_claim(&mo, &pid);
-	if (sv[0] >= 0)
-		goto wait; /* the spare holds the image itself */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		launcher_error("socketpair: %s", strerror(errno));
-		goto out_image;
-	}
-	pid = fork();
-	if (pid < 0) {
-		launcher_error("starting the monitor: %s", strerror(errno));
-		goto out_image;
-	}
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		close(sv[0]);
-		if (sigfd >= 0)
-			close(sigfd);
-		monitor_main(sv[1], &mo);
-	}
-	close(sv[1]);
-wait:
-	/* The monitor (or the spare) holds the image now; the same lock held
-	 * here too would outlive the container's exit. */
-	if (mo.hold_fd >= 0)
-		close(mo.hold_fd);
-	mo.hold_fd = -1;
 	if (o.tty && o.interactive)
 		terminal_make_raw(STDIN_FILENO);
-	code = client_wait(sv[0], pid, sigfd);
-	close(sv[0]);
+	code = monitor_client_wait(fd, sigfd, "the container's monitor");
+	close(fd);
 out_image:
-	if (mo.hold_fd >= 0)
-		close(mo.hold_fd);
+	if (sr.hold_fd >= 0)
+		close(sr.hold_fd);
 	if (ctx.img)
 		image_free(&img);
+	container_record_free(&rec);
 out:
 	run_options_free(&o);
 	return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	return run_or_create(argc, argv, false);
+}
+
+int cmd_create(int argc, char **argv)
+{
+	return run_or_create(argc, argv, true);
 }

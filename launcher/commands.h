@@ -3,7 +3,21 @@
  * process exit code. */
 #pragma once
 
+int cmd_attach(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_container(int argc, char **argv);
+int cmd_container_prune(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
 int cmd_diag(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_image_inspect(int argc, char **argv);

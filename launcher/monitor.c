@@ -5,10 +5,15 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <limits.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "exit-status.h"
+#include "state.h"
 #include "run-session.h"
 #include "spare.h"
 
@@ -34,41 +39,208 @@ void monitor_report(int fd, int code, const char *text)
 	(void)!send(fd, &m, sizeof(m), MSG_NOSIGNAL);
 }
 
-_Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_request *create,
-			     bool interactive, bool tty, int hold_fd,
-			     const struct boot_opts *spare_opts)
-{
-	struct run_session_opts so = {
-	    .interactive = interactive, .tty = tty, .client_fd = client_fd};
-	struct error e = {0};
-	int code = EXIT_LAUNCHER;
-	int r = run_session(b, create, &so, &code, &e);
+/* The container's record, kept true by the monitor (container/state.h). */
+struct record {
+	const struct container_launch *l;
+	const struct booted *b;
+	const struct boot_opts *boot;
+	uint32_t pid;
+	int exit_code;
+	const char *error;
+};
 
-	agent_request_free(create);
-	if (r == -ECANCELED) {
-		/* The client is gone: nobody to report to, take everything down. */
-		boot_destroy(b);
-		_exit(0);
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int set_running(struct container_state *s, void *ctx, struct error *e)
+{
+	struct record *r = ctx;
+	struct container_vm *vm = &s->vm;
+
+	if (s->started_ns)
+		s->restart_count++;
+	s->status = CONTAINER_RUNNING;
+	s->monitor_pid = getpid();
+	s->pid = r->pid;
+	s->started_ns = realtime_ns();
+	s->finished_ns = 0;
+	s->exit_code = 0;
+	s->error[0] = '\0';
+	snprintf(vm->domain, sizeof(vm->domain), "%s", hv_vm_name(r->b->vm));
+	snprintf(vm->accel, sizeof(vm->accel), "%s", hv_accel_name(r->b->host.accel.accel));
+	vm->vcpus = r->boot->vcpus ? r->boot->vcpus : HV_DEFAULT_VCPUS;
+	vm->memory_mib = r->boot->memory_mib ? r->boot->memory_mib : HV_DEFAULT_MEMORY_MIB;
+	snprintf(vm->backend_socket, sizeof(vm->backend_socket), "%s/vsock.sock",
+		 hv_vm_state_dir(r->b->vm));
+	snprintf(vm->console_log, sizeof(vm->console_log), "%s", hv_vm_console_log(r->b->vm));
+	return 0;
+}
+
+static int set_exited(struct container_state *s, void *ctx, struct error *e)
+{
+	struct record *r = ctx;
+
+	s->status = CONTAINER_EXITED;
+	s->monitor_pid = 0;
+	s->finished_ns = realtime_ns();
+	s->exit_code = r->exit_code;
+	snprintf(s->error, sizeof(s->error), "%s", r->error ? r->error : "");
+	return 0;
+}
+
+/* Did not start (command not found): Docker leaves it "created", with the
+ * exit code and the error. */
+static int set_failed(struct container_state *s, void *ctx, struct error *e)
+{
+	struct record *r = ctx;
+
+	if (s->status == CONTAINER_RUNNING)
+		s->status = s->started_ns ? CONTAINER_EXITED : CONTAINER_CREATED;
+	s->monitor_pid = 0;
+	s->exit_code = r->exit_code;
+	s->finished_ns = realtime_ns();
+	snprintf(s->error, sizeof(s->error), "%s", r->error ? r->error : "");
+	return 0;
+}
+
+static void on_started(void *ctx, uint32_t pid)
+{
+	struct record *r = ctx;
+	struct error e = {0};
+
+	r->pid = pid;
+	if (container_update(r->l->run_root, r->l->id, set_running, r, &e) < 0)
+		fprintf(stderr, "launcher: monitor: %s\n", e.msg);
+}
+
+static void on_exited(void *ctx, int exit_code)
+{
+	struct record *r = ctx;
+	struct error e = {0};
+
+	r->exit_code = exit_code;
+	r->error = NULL;
+	(void)container_update(r->l->run_root, r->l->id, set_exited, r, &e);
+}
+
+/* DIR/sock, 0600: exec, attach, kill and wait come this way. */
+static int listen_socket(const struct container_launch *l)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+	mode_t old;
+
+	if (container_path(l->run_root, l->id, "sock", sa.sun_path, sizeof(sa.sun_path)) < 0)
+		return -1;
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		umask(old);
+		close(fd);
+		return -1;
 	}
-	if (r < 0) {
-		boot_explain(b, &e);
+	umask(old);
+	return fd;
+}
+
+_Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_request *create,
+			     const struct container_launch *l, int hold_fd,
+			     const struct boot_opts *boot, bool spare)
+{
+	struct record rec = {.l = l, .b = b, .boot = boot};
+	struct container_record cr = {0};
+	struct run_session_opts so = {
+	    .interactive = l->interactive,
+	    .tty = l->tty,
+	    .client_fd = client_fd,
+	    .foreground = l->foreground,
+	    .listener = -1,
+	    .on_started = on_started,
+	    .on_exited = on_exited,
+	    .ctx = &rec,
+	};
+	struct error e = {0};
+	char dir[PATH_MAX];
+	int code = EXIT_LAUNCHER, lock, r;
+
+	if (!l->foreground)
+		monitor_release_stdio();
+	lock = container_monitor_lock(l->run_root, l->id, &e);
+	if (lock < 0 || container_load(l->run_root, l->id, &cr, &e) < 0) {
+		agent_request_free(create);
 		boot_destroy(b);
 		monitor_report(client_fd, EXIT_LAUNCHER, e.msg);
 		_exit(0);
+	}
+	container_path(l->run_root, l->id, NULL, dir, sizeof(dir));
+	so.log = log_writer_open(dir, &cr.config.log, &e);
+	so.listener = listen_socket(l);
+	r = run_session(b, create, &so, &code, &e);
+	agent_request_free(create);
+	if (so.listener >= 0) {
+		char sock[PATH_MAX];
+		close(so.listener);
+		if (container_path(l->run_root, l->id, "sock", sock, sizeof(sock)) >= 0)
+			unlink(sock);
+	}
+	if (so.log)
+		log_writer_close(so.log);
+	/* --rm: gone before anyone is told, as Docker's run returns once it
+	 * is removed; the VM powers off after. */
+	if (cr.config.auto_remove) {
+		struct error ignored = {0};
+		(void)container_remove(l->run_root, l->id, &ignored);
+		cr.config.auto_remove = false;
+	}
+	if (r < 0) {
+		if (r != -ECANCELED)
+			boot_explain(b, &e);
+		struct error ignored = {0};
+		rec.exit_code = EXIT_LAUNCHER;
+		rec.error = e.msg;
+		(void)container_update(l->run_root, l->id, set_failed, &rec, &ignored);
+		boot_destroy(b);
+		if (l->foreground && r != -ECANCELED)
+			monitor_report(client_fd, EXIT_LAUNCHER, e.msg);
+		goto out;
+	}
+	if (r > 0) {
+		struct error ignored = {0};
+		rec.exit_code = code;
+		rec.error = e.msg;
+		(void)container_update(l->run_root, l->id, set_failed, &rec, &ignored);
 	}
 	/* The exit status is known: tell the client now, power off after. The
 	 * image is no longer in use (an exited container's VM reads nothing). */
 	if (hold_fd >= 0)
 		close(hold_fd);
+	hold_fd = -1;
 	monitor_release_stdio();
-	monitor_report(client_fd, code, r > 0 ? e.msg : NULL);
+	if (l->foreground)
+		monitor_report(client_fd, code, r > 0 ? e.msg : NULL);
 	close(client_fd);
 	/* The next run with these options finds a VM waiting (spare.h); made
 	 * now, after the result, so it does not slow this container down. */
-	if (spare_opts)
-		spare_spawn(spare_opts);
+	if (spare)
+		spare_spawn(boot);
 	if (boot_shutdown(b, 1u << 30, &e) < 0)
 		boot_destroy(b);
+out:
+	if (hold_fd >= 0)
+		close(hold_fd);
+	if (cr.config.auto_remove) {
+		struct error ignored = {0};
+		(void)container_remove(l->run_root, l->id, &ignored);
+	}
+	container_record_free(&cr);
 	_exit(0);
 }
 
@@ -84,7 +256,12 @@ _Noreturn void monitor_main(int client_fd, const struct monitor_opts *o)
 	setsid();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	if (!o->launch.foreground)
+		monitor_release_stdio();
 	if (boot_vm(&o->boot, &b, &e) < 0) {
+		struct record rec = {.exit_code = EXIT_LAUNCHER, .error = e.msg};
+		struct error ignored = {0};
+		(void)container_update(o->launch.run_root, o->launch.id, set_failed, &rec, &ignored);
 		monitor_report(client_fd, EXIT_LAUNCHER, e.msg);
 		_exit(0);
 	}
@@ -94,7 +271,8 @@ _Noreturn void monitor_main(int client_fd, const struct monitor_opts *o)
 		monitor_report(client_fd, EXIT_LAUNCHER, e.msg);
 		_exit(0);
 	}
-	monitor_serve(client_fd, &b, &create, o->interactive, o->tty, o->hold_fd, &o->boot);
+	monitor_serve(client_fd, &b, &create, &o->launch, o->hold_fd, &o->boot,
+		      spare_idle_seconds() > 0);
 }
 
 void monitor_default_hostname(const char *vm_name, char *buf, size_t size)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "boot.h"
+#include "log.h"
 #include "message.h"
 
 enum monitor_msg_type {
@@ -22,15 +23,25 @@ enum monitor_msg_type {
 	/* Claiming a spare (spare.h), in this order: */
 	MONITOR_SPARE_HELLO,	/* spare -> client: its VM's name in text */
 	MONITOR_SPARE_CLAIM,	/* client -> spare: flags, the length of the create
-				 * request in value, stdin/out/err attached;
-				 * then the request in chunks */
+				 * request in value, stdin/out/err attached, the
+				 * container's ID in text; then the request in
+				 * chunks */
 	MONITOR_SPARE_ACCEPTED, /* spare -> client: the VM runs; a RESULT follows */
 	MONITOR_SPARE_REFUSED,	/* spare -> client: boot it yourself (why in text) */
+	/* On a container monitor's socket (DIR/sock), the first message: */
+	MONITOR_ATTACH, /* stdio attached; RESULT when the container exits */
+	MONITOR_EXEC,	/* stdio attached, the create request's length in value
+			 * and the request in chunks; RESULT: its exit code */
+	MONITOR_KILL,	/* value: the signal; RESULT at once */
+	MONITOR_WAIT,	/* RESULT when the container exits */
+	MONITOR_STARTED, /* monitor -> `run -d`/`start`: process 1 runs */
 };
 
 #define MONITOR_FLAG_INTERACTIVE 1
 #define MONITOR_FLAG_TTY 2
-#define MONITOR_FLAG_CHECK 4 /* `launcher check --warm`: ping, no container */
+#define MONITOR_FLAG_CHECK 4	  /* `launcher check --warm`: ping, no container */
+#define MONITOR_FLAG_DETACHED 8	  /* claim: a container without a client (run -d) */
+#define MONITOR_FLAG_DETACH 16	  /* exec -d: no output, RESULT once started */
 
 struct monitor_msg {
 	int type;
@@ -39,11 +50,50 @@ struct monitor_msg {
 	char text[1024]; /* a message for the client to print, "" for none */
 };
 
+/* Sends m, with fds (0 to 3 of them) attached, then len bytes of payload
+ * in chunks. Returns 0 or -1. */
+int monitor_send(int fd, const struct monitor_msg *m, const int *fds, int nfds,
+		 const void *payload, size_t len);
+
+/* Receives one message, waiting up to timeout_ms (-1: for ever), with up
+ * to 3 fds (close-on-exec) into fds and their number in *ret_nfds (either
+ * may be NULL when none are expected: passed ones are closed). Returns 0
+ * or -1. */
+int monitor_recv(int fd, struct monitor_msg *m, int *fds, int max_fds, int *ret_nfds,
+		 int timeout_ms);
+
+/* Receives len bytes of payload (*ret: malloc'd) within timeout_ms. */
+int monitor_recv_payload(int fd, size_t len, int timeout_ms, char **ret);
+
+/* Whether the peer of a Unix socket runs as our user (or root). */
+bool monitor_peer_allowed(int fd);
+
+/* Connects to the monitor of container ID: -1 with errno when there is
+ * none (ENOENT, ECONNREFUSED: it is not running). */
+int monitor_connect(const char *run_root, const char *id);
+
+/* The client's side of a session with a monitor: forwards our signals
+ * (sigfd, or -1) and resizes, and returns the exit code the monitor
+ * reports (printing its message), or 125 when it goes away without one
+ * (what_gone names it in the message). */
+int monitor_client_wait(int fd, int sigfd, const char *what_gone);
+
+/* What the monitor of a container is for. */
+struct container_launch {
+	char run_root[256];
+	char id[65];
+	bool foreground; /* `launcher run`: the client waits, its stdio is ours */
+	bool interactive, tty;
+	bool auto_remove;
+	struct log_opts log;
+};
+
 struct monitor_opts {
 	struct boot_opts boot;
 	bool interactive, tty;
 	const char *hostname; /* NULL: the VM's id */
 	int hold_fd;	      /* the image held in use (image_hold), or -1 */
+	struct container_launch launch;
 	/* Builds the create request once the VM (and so the default host name)
 	 * exists. */
 	int (*build_create)(const void *ctx, const char *hostname, struct agent_request *ret,
@@ -55,13 +105,14 @@ struct monitor_opts {
 _Noreturn void monitor_main(int client_fd, const struct monitor_opts *o);
 
 /* With the VM booted and its agent reached: runs process 1 as create
- * describes it (taking the request), relaying our stdio, reports the
- * result on client_fd, starts a spare for spare_opts (NULL: none) and
- * tears the VM down. hold_fd (or -1) keeps the image in use (image_hold)
- * and is closed as soon as the container has exited. Never returns. */
+ * describes it (taking the request) for the container l names, keeping
+ * its state (container/state.h) and log, serving its socket, reports the
+ * result on client_fd, starts a spare for boot (NULL: none) and tears the
+ * VM down. hold_fd (or -1) keeps the image in use (image_hold) and is
+ * closed as soon as the container has exited. Never returns. */
 _Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_request *create,
-			     bool interactive, bool tty, int hold_fd,
-			     const struct boot_opts *spare_opts);
+			     const struct container_launch *l, int hold_fd,
+			     const struct boot_opts *boot, bool spare);
 
 /* Points stdin, stdout and stderr at /dev/null: once the container is done
  * the monitor lets go of the user's stdio. */

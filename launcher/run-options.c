@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "signals.h"
+#include "state.h"
 #include "util.h"
 
 #define MEMORY_MIN (6ull << 20) /* Docker's minimum */
@@ -22,16 +24,21 @@ void run_usage(void)
 	       "Options:\n"
 	       "      --accel string         Accelerator: auto, kvm or tcg (default \"auto\")\n"
 	       "      --cpus decimal         Number of CPUs\n"
+	       "  -d, --detach               Run container in background and print container ID\n"
 	       "      --entrypoint string    Overwrite the default ENTRYPOINT of the image\n"
 	       "  -e, --env list             Set environment variables\n"
 	       "      --env-file list        Read in a file of environment variables\n"
 	       "  -h, --help                 Print usage\n"
 	       "      --hostname string      Container host name\n"
 	       "  -i, --interactive          Keep STDIN open even if not attached\n"
+	       "      --log-opt list         Log options: max-size=SIZE, max-file=N\n"
 	       "  -m, --memory bytes         Memory limit\n"
+	       "      --name string          Assign a name to the container\n"
 	       "      --rm                   Automatically remove the container when it exits\n"
 	       "      --rootfs string        Use this directory as the root filesystem\n"
 	       "      --sig-proxy            Proxy received signals to the process (default true)\n"
+	       "      --stop-signal string   Signal to stop the container\n"
+	       "      --stop-timeout int     Timeout (in seconds) to stop a container\n"
 	       "  -t, --tty                  Allocate a pseudo-TTY\n"
 	       "  -u, --user string          Username or UID (format: <name|uid>[:<group|gid>])\n"
 	       "  -w, --workdir string       Working directory inside the container\n");
@@ -181,21 +188,30 @@ enum {
 	OPT_RM,
 	OPT_ROOTFS,
 	OPT_SIG_PROXY,
+	OPT_NAME,
+	OPT_LOG_OPT,
+	OPT_STOP_SIGNAL,
+	OPT_STOP_TIMEOUT,
 };
 
 static const struct option longopts[] = {
 	{"accel", required_argument, NULL, OPT_ACCEL},
 	{"cpus", required_argument, NULL, OPT_CPUS},
+	{"detach", no_argument, NULL, 'd'},
 	{"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
 	{"env", required_argument, NULL, 'e'},
 	{"env-file", required_argument, NULL, OPT_ENV_FILE},
 	{"help", no_argument, NULL, 'h'},
 	{"hostname", required_argument, NULL, OPT_HOSTNAME},
 	{"interactive", no_argument, NULL, 'i'},
+	{"log-opt", required_argument, NULL, OPT_LOG_OPT},
 	{"memory", required_argument, NULL, 'm'},
+	{"name", required_argument, NULL, OPT_NAME},
 	{"rm", no_argument, NULL, OPT_RM},
 	{"rootfs", required_argument, NULL, OPT_ROOTFS},
 	{"sig-proxy", optional_argument, NULL, OPT_SIG_PROXY},
+	{"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
+	{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
 	{"tty", no_argument, NULL, 't'},
 	{"user", required_argument, NULL, 'u'},
 	{"workdir", required_argument, NULL, 'w'},
@@ -211,6 +227,31 @@ static int apply(struct run_options *o, int c, const char *arg, struct error *e)
 	case 't':
 		o->tty = true;
 		return 0;
+	case 'd':
+		o->detach = true;
+		return 0;
+	case OPT_NAME:
+		if (!container_name_valid(arg))
+			return error_set(e, EINVAL,
+					 "invalid container name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+					 "are allowed",
+					 arg);
+		o->name = arg;
+		return 0;
+	case OPT_LOG_OPT:
+		return log_opts_parse(&o->log, arg, e);
+	case OPT_STOP_SIGNAL:
+		o->stop_signal = signal_parse(arg);
+		if (o->stop_signal < 0)
+			return error_set(e, EINVAL, "invalid signal: %s", arg);
+		return 0;
+	case OPT_STOP_TIMEOUT: {
+		uint64_t v;
+		if (parse_uint(arg, 3600 * 24, &v) < 0)
+			return error_set(e, EINVAL, "invalid --stop-timeout \"%s\": seconds", arg);
+		o->stop_timeout = (int)v;
+		return 0;
+	}
 	case 'e':
 		return add_env(o, arg, e);
 	case OPT_ENV_FILE:
@@ -262,11 +303,13 @@ int run_options_parse(int argc, char **argv, struct run_options *o, struct error
 	memset(o, 0, sizeof(*o));
 	o->sig_proxy = true;
 	o->accel = HV_ACCEL_AUTO;
+	o->stop_timeout = -1;
+	log_opts_default(&o->log);
 	opterr = 0;
 	optind = 1;
 	/* '+': options end at the first non-option, the command's own flags
 	 * belong to the command. */
-	while ((c = getopt_long(argc, argv, "+:ite:hm:u:w:", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:dite:hm:u:w:", longopts, &idx)) != -1) {
 		if (c == 'h') {
 			run_usage();
 			return 1;

@@ -7,6 +7,7 @@
 
 #include "accel.h"
 #include "error.h"
+#include "log.h"
 
 #define RUN_ENV_MAX 4096
 
@@ -14,7 +15,12 @@ struct run_options {
 	bool interactive;  /* -i */
 	bool tty;	   /* -t */
 	bool sig_proxy;	   /* --sig-proxy, default true */
-	bool rm;	   /* --rm: accepted; containers do not outlive run yet */
+	bool rm;	   /* --rm: the container is removed when it exits */
+	bool detach;	   /* -d: print the ID once it runs, and return */
+	const char *name;  /* --name, NULL: a random one */
+	struct log_opts log; /* --log-opt max-size=..., max-file=... */
+	int stop_signal;   /* --stop-signal, 0: the image's (else SIGTERM) */
+	int stop_timeout;  /* --stop-timeout seconds, -1: 10 */
 	const char *rootfs; /* --rootfs DIR */
 	const char *image;  /* first positional when no --rootfs */
 	const char *workdir;

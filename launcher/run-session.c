@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent-client.h"
@@ -16,18 +18,36 @@
 #include "util.h"
 
 #define PUMP_BUF (64u * 1024)
-#define PUMPS_MAX 3
-#define PENDING_MAX 16
-/* After the exit status, streams get this long to reach EOF (they close
- * when the container's PID namespace goes, so this is only a backstop). */
+#define SINKS_MAX 8	 /* outputs of one stream: attached clients */
+#define PENDING_MAX 16	 /* signals and resizes in flight on one connection */
+#define CLIENTS_MAX 64	 /* connections to the monitor's socket */
+#define PROCS_MAX 33	 /* process 1 and 32 exec'd ones */
+/* After a process's exit status, its streams get this long to reach EOF
+ * (they close when the container's PID namespace goes, so this is only a
+ * backstop). */
 #define DRAIN_TIMEOUT_MS 5000
+/* A client has this long to send what its first message announces. */
+#define CLIENT_PAYLOAD_TIMEOUT_MS 5000
 
-/* Bytes from one fd to another through a bounded buffer. */
+struct client;
+
+/* Bytes from one fd to one or more others through a bounded buffer. The
+ * buffer is refilled once every sink has taken it. */
+struct sink {
+	int fd;
+	size_t off;
+	struct client *owner; /* NULL: the session's own */
+};
+
 struct pump {
-	int in, out;
-	bool out_is_socket; /* half-close it when in reaches EOF */
-	bool in_eof, out_dead;
-	size_t len, off;
+	int in;			  /* -1: no source (yet) */
+	bool in_eof;
+	bool to_guest;		  /* input: half-close the sink at EOF */
+	enum log_stream stream;	  /* output of process 1: logged as this */
+	bool logged;
+	struct sink sinks[SINKS_MAX];
+	int nsinks;
+	size_t len;
 	uint8_t buf[PUMP_BUF];
 };
 
@@ -36,22 +56,166 @@ struct pending {
 	enum agent_op op;
 };
 
+struct proc {
+	uint32_t number; /* the agent's: 1, or 2.. for exec'd ones */
+	int control_fd;
+	struct frame_reader ctl;
+	struct pending pending[PENDING_MAX];
+	struct pump *out[2]; /* stdout and stderr, or the pty (out[0]) */
+	struct pump *in;     /* stdin, or the pty's input */
+	struct client *client; /* exec: who gets the result */
+	bool tty;
+	bool exited;
+	struct wait_result status;
+	uint64_t drain_deadline;
+};
+
+enum client_kind {
+	CLIENT_NEW,	   /* its first message not read yet */
+	CLIENT_FOREGROUND, /* `launcher run`: stdio is ours */
+	CLIENT_STARTER,	   /* `run -d`, `start`: told once running */
+	CLIENT_ATTACH,
+	CLIENT_EXEC,
+	CLIENT_WAIT,
+};
+
+struct client {
+	int fd;
+	enum client_kind kind;
+	int stdio[3]; /* passed by attach and exec, or ours; -1 */
+	bool own_stdio;
+	struct proc *proc; /* the process its signals and resizes go to */
+	bool done;	   /* told its result: closes */
+};
+
 struct session {
 	struct booted *b;
 	const struct run_session_opts *o;
-	struct pump pumps[PUMPS_MAX];
-	int npumps;
-	struct frame_reader ctl;
-	struct pending pending[PENDING_MAX];
+	struct proc *procs[PROCS_MAX]; /* [0]: process 1 */
+	struct client *clients[CLIENTS_MAX];
 	uint64_t next_id;
-	bool exited;
-	struct wait_result status;
+	bool cancelled;
+	int exit_code;
 };
 
-static int attach_stream(struct session *s, enum stream_kind kind, struct error *e)
+/* ---- pumps ---- */
+
+static struct pump *pump_new(int in, bool to_guest)
+{
+	struct pump *p = xcalloc(1, sizeof(*p));
+
+	p->in = in;
+	p->to_guest = to_guest;
+	return p;
+}
+
+static void pump_add_sink(struct pump *p, int fd, struct client *owner)
+{
+	if (!p || p->nsinks == SINKS_MAX)
+		return;
+	/* A sink that joins mid-buffer starts with what comes next. */
+	p->sinks[p->nsinks++] = (struct sink){.fd = fd, .off = p->len, .owner = owner};
+}
+
+static void pump_remove_sink(struct pump *p, int i)
+{
+	p->sinks[i] = p->sinks[--p->nsinks];
+}
+
+static void pump_drop_owner(struct pump *p, const struct client *c)
+{
+	if (!p)
+		return;
+	for (int i = p->nsinks - 1; i >= 0; i--)
+		if (p->sinks[i].owner == c)
+			pump_remove_sink(p, i);
+	if (p->to_guest && p->in >= 0 && c && !c->own_stdio && p->in == c->stdio[0])
+		p->in = -1; /* the attached client's stdin went with it */
+}
+
+static bool pump_pending(const struct pump *p)
+{
+	for (int i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].off < p->len)
+			return true;
+	return false;
+}
+
+static bool pump_done(const struct pump *p)
+{
+	return !p || ((p->in_eof || p->in < 0) && !pump_pending(p));
+}
+
+static void pump_read(struct session *s, struct pump *p)
+{
+	ssize_t n = read(p->in, p->buf, sizeof(p->buf));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* EOF, or a reset stream: nothing more will come either way. */
+		p->in_eof = true;
+		if (p->to_guest)
+			for (int i = 0; i < p->nsinks; i++)
+				shutdown(p->sinks[i].fd, SHUT_WR);
+		return;
+	}
+	p->len = (size_t)n;
+	for (int i = 0; i < p->nsinks; i++)
+		p->sinks[i].off = 0;
+	if (p->logged && s->o->log) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		/* A full disk loses log output, never the container's. */
+		(void)log_write(s->o->log, p->stream,
+				(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, p->buf,
+				p->len);
+	}
+}
+
+static void pump_write(struct pump *p, int i)
+{
+	struct sink *k = &p->sinks[i];
+	ssize_t n = write(k->fd, p->buf + k->off, p->len - k->off);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		/* The reader went away (EPIPE): the others go on. */
+		pump_remove_sink(p, i);
+		return;
+	}
+	k->off += (size_t)n;
+	if (!pump_pending(p)) {
+		p->len = 0;
+		for (int j = 0; j < p->nsinks; j++)
+			p->sinks[j].off = 0;
+		if (p->in_eof && p->to_guest)
+			shutdown(k->fd, SHUT_WR);
+	}
+}
+
+static void pump_free(struct pump *p, bool close_in)
+{
+	if (!p)
+		return;
+	if (p->to_guest) {
+		for (int i = 0; i < p->nsinks; i++)
+			if (!p->sinks[i].owner)
+				close(p->sinks[i].fd);
+	} else if (close_in && p->in >= 0) {
+		close(p->in);
+	}
+	free(p);
+}
+
+/* ---- the agent ---- */
+
+static int attach_stream(struct session *s, uint32_t process, enum stream_kind kind,
+			 struct error *e)
 {
 	struct agent_request req = {.id = s->next_id++, .op = AGENT_OP_ATTACH,
-				    .u.attach = {.process = 1, .stream = kind}};
+				    .u.attach = {.process = process, .stream = kind}};
 	struct agent_reply reply;
 	_cleanup_close_ int fd = hv_vm_connect(s->b->vm, AGENT_STREAM_PORT, e);
 
@@ -61,55 +225,52 @@ static int attach_stream(struct session *s, enum stream_kind kind, struct error 
 			       : -e->code;
 	if (agent_call(fd, &req, &reply, AGENT_CALL_TIMEOUT_MS, e) < 0)
 		return error_prefix(e, "attaching a stdio stream");
+	if (fd_set_nonblock(fd, true) < 0)
+		return error_errno(e, errno, "making a stream non-blocking");
 	return TAKE_FD(fd);
 }
 
-static void add_pump(struct session *s, int in, int out, bool out_is_socket)
-{
-	struct pump *p = &s->pumps[s->npumps++];
-
-	p->in = in;
-	p->out = out;
-	p->out_is_socket = out_is_socket;
-}
-
-static int attach_all(struct session *s, struct error *e)
+/* The guest's ends of a process's stdio, as pumps: sinks and sources are
+ * added by whoever attaches. */
+static int attach_all(struct session *s, struct proc *p, bool interactive, struct error *e)
 {
 	int fd;
 
-	if (s->o->tty) {
-		fd = attach_stream(s, STREAM_PTY, e);
+	if (p->tty) {
+		fd = attach_stream(s, p->number, STREAM_PTY, e);
 		if (fd < 0)
 			return fd;
-		fd_set_nonblock(fd, true);
-		add_pump(s, fd, STDOUT_FILENO, false);
-		if (s->o->interactive)
-			add_pump(s, STDIN_FILENO, fd, true);
+		p->out[0] = pump_new(fd, false);
+		if (interactive) {
+			p->in = pump_new(-1, true);
+			pump_add_sink(p->in, fd, NULL);
+		}
 		return 0;
 	}
 	for (enum stream_kind k = STREAM_STDOUT; k <= STREAM_STDERR; k++) {
-		fd = attach_stream(s, k, e);
+		fd = attach_stream(s, p->number, k, e);
 		if (fd < 0)
 			return fd;
-		fd_set_nonblock(fd, true);
-		add_pump(s, fd, k == STREAM_STDOUT ? STDOUT_FILENO : STDERR_FILENO, false);
+		p->out[k - STREAM_STDOUT] = pump_new(fd, false);
+		p->out[k - STREAM_STDOUT]->stream = k == STREAM_STDOUT ? LOG_STDOUT : LOG_STDERR;
 	}
-	if (s->o->interactive) {
-		fd = attach_stream(s, STREAM_STDIN, e);
+	if (interactive) {
+		fd = attach_stream(s, p->number, STREAM_STDIN, e);
 		if (fd < 0)
 			return fd;
-		fd_set_nonblock(fd, true);
-		add_pump(s, STDIN_FILENO, fd, true);
+		p->in = pump_new(-1, true);
+		pump_add_sink(p->in, fd, NULL);
 	}
 	return 0;
 }
 
-static int send_request(struct session *s, struct agent_request *req, struct error *e)
+static int send_request(struct session *s, struct proc *p, struct agent_request *req,
+			struct error *e)
 {
 	int slot = -1;
 
 	for (int i = 0; i < PENDING_MAX; i++)
-		if (!s->pending[i].id) {
+		if (!p->pending[i].id) {
 			slot = i;
 			break;
 		}
@@ -117,61 +278,66 @@ static int send_request(struct session *s, struct agent_request *req, struct err
 		return error_set(e, EBUSY, "too many requests to the agent in flight");
 	req->id = s->next_id++;
 	/* The control socket stays blocking for writes: requests are small. */
-	if (agent_send(s->b->control_fd, req, e) < 0)
+	if (agent_send(p->control_fd, req, e) < 0)
 		return -e->code;
-	s->pending[slot] = (struct pending){.id = req->id, .op = req->op};
+	p->pending[slot] = (struct pending){.id = req->id, .op = req->op};
 	return 0;
 }
 
-/* Process 1's exit, pushed by the agent to the connection that created it. */
-static int handle_event(struct session *s, const uint8_t *payload, uint32_t len, struct error *e)
+static void client_result(struct client *c, int code, const char *text);
+static void proc_exited(struct session *s, struct proc *p);
+
+/* A process's exit, pushed by the agent to the connection that created it. */
+static int handle_event(struct session *s, struct proc *p, const uint8_t *payload, uint32_t len,
+			struct error *e)
 {
 	struct agent_event ev;
 	struct error perr = {0};
 
 	if (agent_event_parse((const char *)payload, len, &ev, &perr) < 0)
 		return error_set(e, EPROTO, "agent sent a malformed event: %s", perr.msg);
-	if (ev.kind == AGENT_EVENT_EXIT && ev.process == 1) {
-		s->exited = true;
-		s->status = ev.exit;
+	if (ev.kind == AGENT_EVENT_EXIT && ev.process == p->number && !p->exited) {
+		p->exited = true;
+		p->status = ev.exit;
+		proc_exited(s, p);
 	}
 	return 0;
 }
 
-static int handle_reply(struct session *s, const uint8_t *payload, uint32_t len, struct error *e)
+static int handle_reply(struct session *s, struct proc *p, const uint8_t *payload, uint32_t len,
+			struct error *e)
 {
 	struct agent_reply reply;
 	struct error perr = {0};
 	uint64_t id;
 
 	if (agent_frame_is_event((const char *)payload, len))
-		return handle_event(s, payload, len, e);
-
+		return handle_event(s, p, payload, len, e);
 	/* The op decides how the result parses: find the request by id first. */
 	if (agent_reply_peek_id((const char *)payload, len, &id, &perr) < 0)
 		return error_set(e, EPROTO, "agent sent a malformed reply: %s", perr.msg);
 	for (int i = 0; i < PENDING_MAX; i++) {
-		struct pending *p = &s->pending[i];
-		if (!p->id || p->id != id)
+		struct pending *q = &p->pending[i];
+		if (!q->id || q->id != id)
 			continue;
-		if (agent_reply_parse((const char *)payload, len, p->op, &reply, &perr) < 0)
+		if (agent_reply_parse((const char *)payload, len, q->op, &reply, &perr) < 0)
 			return error_set(e, EPROTO, "agent sent a malformed %s reply: %s",
-					 agent_op_name(p->op), perr.msg);
-		p->id = 0;
+					 agent_op_name(q->op), perr.msg);
+		q->id = 0;
 		/* A failed signal or resize (the process just exited) is harmless. */
 		return 0;
 	}
 	return error_set(e, EPROTO, "agent answered a request it was not sent");
 }
 
-static int read_control(struct session *s, struct error *e)
+static int read_control(struct session *s, struct proc *p, struct error *e)
 {
 	for (;;) {
 		size_t room;
-		uint8_t *dst = frame_reader_space(&s->ctl, &room);
+		uint8_t *dst = frame_reader_space(&p->ctl, &room);
 		const uint8_t *payload;
 		uint32_t len;
-		ssize_t n = room ? read(s->b->control_fd, dst, room) : 0;
+		ssize_t n = room ? read(p->control_fd, dst, room) : 0;
 		int r;
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -180,9 +346,9 @@ static int read_control(struct session *s, struct error *e)
 			return error_errno(e, errno, "reading from the agent");
 		if (n == 0 && room)
 			return error_set(e, ECONNRESET, "the agent closed the control connection");
-		frame_reader_commit(&s->ctl, (size_t)n);
-		while ((r = frame_reader_next(&s->ctl, &payload, &len)) > 0)
-			if (handle_reply(s, payload, len, e) < 0)
+		frame_reader_commit(&p->ctl, (size_t)n);
+		while ((r = frame_reader_next(&p->ctl, &payload, &len)) > 0)
+			if (handle_reply(s, p, payload, len, e) < 0)
 				return -e->code;
 		if (r < 0)
 			return error_set(e, EPROTO, "agent sent a bad frame header");
@@ -190,147 +356,18 @@ static int read_control(struct session *s, struct error *e)
 	return 0;
 }
 
-static void forward(struct session *s, const struct monitor_msg *m, struct error *e)
-{
-	struct agent_request req = {.op = AGENT_OP_SIGNAL,
-				    .u.process = {.process = 1, .signal = m->value}};
-
-	if (m->type == MONITOR_WINCH) {
-		req.op = AGENT_OP_RESIZE;
-		if (!terminal_size_any(&req.u.process.rows, &req.u.process.cols))
-			return;
-	} else if (m->type != MONITOR_SIGNAL || m->value <= 0 || m->value > 64) {
-		return;
-	}
-	(void)send_request(s, &req, e);
-}
-
-/* Returns -ECANCELED when the client has gone. */
-static int read_client(struct session *s, struct error *e)
-{
-	struct monitor_msg m;
-	ssize_t n = recv(s->o->client_fd, &m, sizeof(m), MSG_DONTWAIT);
-
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (n <= 0)
-		return error_set(e, ECANCELED, "the client of the monitor went away");
-	if (n == (ssize_t)sizeof(m))
-		forward(s, &m, e);
-	return 0;
-}
-
-static bool pump_done(const struct pump *p)
-{
-	return (p->in_eof || p->out_dead) && p->len == p->off;
-}
-
-static void pump_read(struct pump *p)
-{
-	ssize_t n = read(p->in, p->buf, sizeof(p->buf));
-
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		/* EOF, or a reset stream: nothing more will come either way. */
-		p->in_eof = true;
-		if (p->out_is_socket && !p->out_dead)
-			shutdown(p->out, SHUT_WR);
-		return;
-	}
-	p->len = (size_t)n;
-	p->off = 0;
-}
-
-static void pump_write(struct pump *p)
-{
-	ssize_t n = write(p->out, p->buf + p->off, p->len - p->off);
-
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n < 0) {
-		/* The reader went away (EPIPE): keep draining our input. */
-		p->out_dead = true;
-		p->len = p->off = 0;
-		return;
-	}
-	p->off += (size_t)n;
-	if (p->off == p->len) {
-		p->len = p->off = 0;
-		if (p->in_eof && p->out_is_socket)
-			shutdown(p->out, SHUT_WR);
-	}
-}
-
-/* Output pumps are those whose input is a guest stream. */
-static bool outputs_done(const struct session *s)
-{
-	for (int i = 0; i < s->npumps; i++)
-		if (s->pumps[i].in != STDIN_FILENO && !pump_done(&s->pumps[i]))
-			return false;
-	return true;
-}
-
-static int relay(struct session *s, struct error *e)
-{
-	uint64_t drain_deadline = 0;
-
-	while (!(s->exited && outputs_done(s))) {
-		struct pollfd pfd[2 + PUMPS_MAX];
-		int pump_of[2 + PUMPS_MAX], n = 0, timeout = -1, r;
-
-		pfd[n] = (struct pollfd){.fd = s->b->control_fd, .events = POLLIN};
-		pump_of[n++] = -1;
-		pfd[n] = (struct pollfd){.fd = s->o->client_fd, .events = POLLIN};
-		pump_of[n++] = -2;
-		for (int i = 0; i < s->npumps; i++) {
-			struct pump *p = &s->pumps[i];
-			if (p->len > p->off && !p->out_dead)
-				pfd[n] = (struct pollfd){.fd = p->out, .events = POLLOUT};
-			else if (!p->in_eof)
-				pfd[n] = (struct pollfd){.fd = p->in, .events = POLLIN};
-			else
-				continue;
-			pump_of[n++] = i;
-		}
-		if (s->exited) {
-			uint64_t now = now_ns();
-			if (!drain_deadline)
-				drain_deadline = now + DRAIN_TIMEOUT_MS * 1000000ull;
-			if (now >= drain_deadline)
-				break;
-			timeout = (int)((drain_deadline - now) / 1000000) + 1;
-		}
-		r = poll(pfd, (nfds_t)n, timeout);
-		if (r < 0 && errno != EINTR)
-			return error_errno(e, errno, "poll");
-		for (int i = 0; r > 0 && i < n; i++) {
-			if (!pfd[i].revents)
-				continue;
-			if (pump_of[i] == -1) {
-				if (read_control(s, e) < 0)
-					return -e->code;
-			} else if (pump_of[i] == -2) {
-				if (read_client(s, e) < 0)
-					return -e->code;
-			} else if (pfd[i].events & POLLOUT) {
-				pump_write(&s->pumps[pump_of[i]]);
-			} else {
-				pump_read(&s->pumps[pump_of[i]]);
-			}
-		}
-	}
-	return 0;
-}
-
-static int start_process(struct session *s, int *ret_exit, struct error *e)
+/* Returns 0, or 1 with *ret_exit when the agent refused to start it. */
+static int start_process(struct session *s, struct proc *p, int *ret_exit, uint32_t *ret_pid,
+			 struct error *e)
 {
 	struct agent_request req = {.id = s->next_id++, .op = AGENT_OP_START,
-				    .u.process = {.process = 1}};
+				    .u.process = {.process = p->number}};
 	struct agent_reply reply;
 
-	if (agent_call(s->b->control_fd, &req, &reply, AGENT_CALL_TIMEOUT_MS, e) == 0)
+	if (agent_call(p->control_fd, &req, &reply, AGENT_CALL_TIMEOUT_MS, e) == 0) {
+		*ret_pid = reply.u.start.pid;
 		return 0;
+	}
 	if (reply.failed) {
 		/* The agent's own words: `exec: "foo": executable file not found`. */
 		*ret_exit = exit_code_for_start_error(reply.error.code);
@@ -340,44 +377,571 @@ static int start_process(struct session *s, int *ret_exit, struct error *e)
 	return -e->code;
 }
 
+static struct proc *proc_new(uint32_t number, int control_fd, bool tty)
+{
+	struct proc *p = xcalloc(1, sizeof(*p));
+
+	p->number = number;
+	p->control_fd = control_fd;
+	p->tty = tty;
+	frame_reader_init(&p->ctl);
+	return p;
+}
+
+static void proc_free(struct proc *p, bool close_control)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < 2; i++)
+		pump_free(p->out[i], true);
+	pump_free(p->in, false);
+	if (close_control && p->control_fd >= 0)
+		close(p->control_fd);
+	frame_reader_free(&p->ctl);
+	free(p);
+}
+
+static bool proc_drained(const struct proc *p)
+{
+	return pump_done(p->out[0]) && pump_done(p->out[1]);
+}
+
+/* ---- clients ---- */
+
+static void client_result(struct client *c, int code, const char *text)
+{
+	if (c->done)
+		return;
+	monitor_report(c->fd, code, text);
+	c->done = true;
+}
+
+static void client_close_stdio(struct client *c)
+{
+	if (c->own_stdio)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (c->stdio[i] >= 0) {
+			close(c->stdio[i]);
+			c->stdio[i] = -1;
+		}
+}
+
+static void client_free(struct session *s, int i)
+{
+	struct client *c = s->clients[i];
+
+	for (int j = 0; j < PROCS_MAX; j++) {
+		struct proc *p = s->procs[j];
+		if (!p)
+			continue;
+		pump_drop_owner(p->out[0], c);
+		pump_drop_owner(p->out[1], c);
+		pump_drop_owner(p->in, c);
+		if (p->client == c)
+			p->client = NULL;
+	}
+	client_close_stdio(c);
+	close(c->fd);
+	free(c);
+	s->clients[i] = NULL;
+}
+
+static struct client *client_add(struct session *s, int fd, enum client_kind kind)
+{
+	for (int i = 0; i < CLIENTS_MAX; i++)
+		if (!s->clients[i]) {
+			struct client *c = xcalloc(1, sizeof(*c));
+			c->fd = fd;
+			c->kind = kind;
+			c->stdio[0] = c->stdio[1] = c->stdio[2] = -1;
+			s->clients[i] = c;
+			return c;
+		}
+	return NULL;
+}
+
+/* The client's output fds become sinks of p's output; its stdin the
+ * source of p's input (the one attached with stdin wins). */
+static void client_plug(struct client *c, struct proc *p, bool with_stdin)
+{
+	c->proc = p;
+	if (p->tty) {
+		pump_add_sink(p->out[0], c->stdio[1], c);
+	} else {
+		pump_add_sink(p->out[0], c->stdio[1], c);
+		pump_add_sink(p->out[1], c->stdio[2], c);
+	}
+	/* Read only when poll says so: the fd stays blocking, as the user's
+	 * shell shares it. */
+	if (with_stdin && p->in && p->in->in < 0 && !p->in->in_eof && c->stdio[0] >= 0)
+		p->in->in = c->stdio[0];
+}
+
+static void forward(struct session *s, struct client *c, const struct monitor_msg *m)
+{
+	struct proc *p = c->proc;
+	struct agent_request req = {.op = AGENT_OP_SIGNAL};
+	struct error e = {0};
+
+	if (!p || p->exited)
+		return;
+	req.u.process.process = p->number;
+	if (m->type == MONITOR_WINCH) {
+		if (!p->tty)
+			return;
+		req.op = AGENT_OP_RESIZE;
+		if (!terminal_size(c->stdio[0], &req.u.process.rows, &req.u.process.cols) &&
+		    !terminal_size(c->stdio[1], &req.u.process.rows, &req.u.process.cols))
+			return;
+	} else if (m->type != MONITOR_SIGNAL || m->value <= 0 || m->value > 64) {
+		return;
+	} else {
+		req.u.process.signal = m->value;
+	}
+	(void)send_request(s, p, &req, &e);
+}
+
+static void exec_start(struct session *s, struct client *c, const struct monitor_msg *m);
+
+/* The first message of a client on the monitor's socket. */
+static void client_hello(struct session *s, struct client *c)
+{
+	struct monitor_msg m;
+	int fds[3] = {-1, -1, -1}, nfds = 0;
+	struct proc *main = s->procs[0];
+
+	if (monitor_recv(c->fd, &m, fds, 3, &nfds, 0) < 0) {
+		c->done = true;
+		return;
+	}
+	if (nfds == 3)
+		memcpy(c->stdio, fds, sizeof(fds));
+	else
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+	switch (m.type) {
+	case MONITOR_ATTACH:
+		if (nfds != 3 || main->exited) {
+			client_result(c, EXIT_LAUNCHER, "the container is not running");
+			return;
+		}
+		c->kind = CLIENT_ATTACH;
+		client_plug(c, main, m.flags & MONITOR_FLAG_INTERACTIVE);
+		break;
+	case MONITOR_EXEC:
+		if (nfds != 3) {
+			client_result(c, EXIT_LAUNCHER, "exec: no stdio passed");
+			return;
+		}
+		c->kind = CLIENT_EXEC;
+		exec_start(s, c, &m);
+		break;
+	case MONITOR_KILL: {
+		struct agent_request req = {.op = AGENT_OP_SIGNAL,
+					    .u.process = {.process = 1, .signal = m.value}};
+		struct error e = {0};
+		if (main->exited || m.value <= 0 || m.value > 64)
+			client_result(c, EXIT_LAUNCHER,
+				      main->exited ? "the container is not running"
+						   : "invalid signal");
+		else if (send_request(s, main, &req, &e) < 0)
+			client_result(c, EXIT_LAUNCHER, e.msg);
+		else
+			client_result(c, 0, NULL);
+		break;
+	}
+	case MONITOR_WAIT:
+		c->kind = CLIENT_WAIT;
+		if (main->exited)
+			client_result(c, s->exit_code, NULL);
+		break;
+	default:
+		client_result(c, EXIT_LAUNCHER, "unknown request");
+		break;
+	}
+}
+
+static void client_event(struct session *s, struct client *c)
+{
+	struct monitor_msg m;
+	ssize_t n;
+
+	if (c->kind == CLIENT_NEW) {
+		client_hello(s, c);
+		return;
+	}
+	n = recv(c->fd, &m, sizeof(m), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (c->kind == CLIENT_FOREGROUND)
+			s->cancelled = true;
+		/* Not told: nobody to tell. Its exec'd process goes on. */
+		c->done = true;
+		return;
+	}
+	if (n == (ssize_t)sizeof(m))
+		forward(s, c, &m);
+}
+
+static void accept_clients(struct session *s)
+{
+	for (int i = 0; i < 8; i++) {
+		int fd = accept4(s->o->listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		if (!monitor_peer_allowed(fd) || !client_add(s, fd, CLIENT_NEW))
+			close(fd);
+	}
+}
+
+/* ---- exec ---- */
+
+static uint32_t free_number(struct session *s)
+{
+	for (uint32_t n = 2; n <= MSG_PROCESS_MAX; n++) {
+		bool used = false;
+		for (int i = 0; i < PROCS_MAX && !used; i++)
+			used = s->procs[i] && s->procs[i]->number == n;
+		if (!used)
+			return n;
+	}
+	return 0;
+}
+
+static int exec_slot(struct session *s)
+{
+	for (int i = 1; i < PROCS_MAX; i++)
+		if (!s->procs[i])
+			return i;
+	return -1;
+}
+
+/* Creates, attaches and starts a process in the container for c, on a
+ * control connection of its own. */
+static void exec_start(struct session *s, struct client *c, const struct monitor_msg *m)
+{
+	struct agent_request req = {0};
+	struct agent_reply reply;
+	struct error e = {0};
+	_cleanup_free_ char *payload = NULL;
+	int slot = exec_slot(s), code = EXIT_LAUNCHER, r;
+	uint32_t number = free_number(s), pid;
+	bool detach = m->flags & MONITOR_FLAG_DETACH;
+	struct proc *p;
+	int fd;
+
+	if (s->procs[0]->exited) {
+		client_result(c, EXIT_LAUNCHER, "the container is not running");
+		return;
+	}
+	if (slot < 0 || !number) {
+		client_result(c, EXIT_LAUNCHER, "too many processes exec'd in the container");
+		return;
+	}
+	if (m->value <= 0 || (size_t)m->value > PROTO_FRAME_MAX ||
+	    monitor_recv_payload(c->fd, (size_t)m->value, CLIENT_PAYLOAD_TIMEOUT_MS, &payload) < 0 ||
+	    agent_request_parse(payload, (size_t)m->value, &req, &e) < 0 ||
+	    req.op != AGENT_OP_CREATE) {
+		agent_request_free(&req);
+		client_result(c, EXIT_LAUNCHER, "exec: a malformed request");
+		return;
+	}
+	req.u.create.process = number;
+	req.u.create.join = 1;
+	req.u.create.rootfs_tag[0] = req.u.create.rootfs_disk[0] = req.u.create.hostname[0] = '\0';
+	req.id = s->next_id++;
+	fd = hv_vm_connect(s->b->vm, AGENT_CONTROL_PORT, &e);
+	if (fd < 0) {
+		agent_request_free(&req);
+		client_result(c, EXIT_LAUNCHER, e.msg);
+		return;
+	}
+	p = proc_new(number, fd, req.u.create.spec.terminal);
+	r = agent_call(fd, &req, &reply, AGENT_CALL_TIMEOUT_MS, &e);
+	if (r < 0) {
+		/* ESRCH: process 1 has just exited. */
+		error_prefix(&e, "exec");
+		goto fail;
+	}
+	r = attach_all(s, p, req.u.create.spec.stdin, &e);
+	if (r < 0)
+		goto fail;
+	r = start_process(s, p, &code, &pid, &e);
+	if (r != 0)
+		goto fail;
+	agent_request_free(&req);
+	fd_set_nonblock(fd, true);
+	s->procs[slot] = p;
+	if (detach) {
+		/* `exec -d`: nobody reads its output (the agent drops it). */
+		for (int i = 0; i < 2; i++)
+			if (p->out[i]) {
+				p->out[i]->in_eof = true;
+				close(p->out[i]->in);
+				p->out[i]->in = -1;
+			}
+		client_result(c, 0, NULL);
+		return;
+	}
+	p->client = c;
+	client_plug(c, p, true);
+	return;
+fail:
+	agent_request_free(&req);
+	proc_free(p, true);
+	client_result(c, code, e.msg);
+}
+
+/* ---- the loop ---- */
+
+static void proc_exited(struct session *s, struct proc *p)
+{
+	p->drain_deadline = now_ns() + DRAIN_TIMEOUT_MS * 1000000ull;
+	if (p != s->procs[0])
+		return;
+	s->exit_code = exit_code_for_wait(&p->status);
+	if (s->o->on_exited)
+		s->o->on_exited(s->o->ctx, s->exit_code);
+	for (int i = 0; i < CLIENTS_MAX; i++)
+		if (s->clients[i] && s->clients[i]->kind == CLIENT_WAIT)
+			client_result(s->clients[i], s->exit_code, NULL);
+}
+
+/* Results of drained processes go out once their output has. */
+static void finish_procs(struct session *s)
+{
+	uint64_t now = now_ns();
+
+	for (int i = 1; i < PROCS_MAX; i++) {
+		struct proc *p = s->procs[i];
+		if (!p || !p->exited || (!proc_drained(p) && now < p->drain_deadline))
+			continue;
+		if (p->client)
+			client_result(p->client, exit_code_for_wait(&p->status), NULL);
+		proc_free(p, true);
+		s->procs[i] = NULL;
+	}
+}
+
+static bool session_over(struct session *s)
+{
+	struct proc *main = s->procs[0];
+
+	if (s->cancelled)
+		return true;
+	if (!main->exited)
+		return false;
+	if (now_ns() >= main->drain_deadline)
+		return true;
+	if (!proc_drained(main))
+		return false;
+	/* Exec'd processes die with process 1: their exits are on the way. */
+	for (int i = 1; i < PROCS_MAX; i++)
+		if (s->procs[i])
+			return false;
+	return true;
+}
+
+enum {
+	SRC_CONTROL,
+	SRC_CLIENT,
+	SRC_LISTENER,
+	SRC_PUMP_IN,
+	SRC_PUMP_OUT,
+};
+
+struct source {
+	int kind;
+	void *ptr;
+	int sink;
+};
+
+#define POLL_MAX (1 + CLIENTS_MAX + PROCS_MAX * (1 + 3 * (1 + SINKS_MAX)))
+
+static void add_pump_fds(struct pump *p, struct pollfd *pfd, struct source *src, int *n)
+{
+	if (!p)
+		return;
+	if (pump_pending(p)) {
+		for (int i = 0; i < p->nsinks; i++)
+			if (p->sinks[i].off < p->len) {
+				pfd[*n] = (struct pollfd){.fd = p->sinks[i].fd, .events = POLLOUT};
+				src[(*n)++] = (struct source){SRC_PUMP_OUT, p, i};
+			}
+	} else if (!p->in_eof && p->in >= 0) {
+		pfd[*n] = (struct pollfd){.fd = p->in, .events = POLLIN};
+		src[(*n)++] = (struct source){SRC_PUMP_IN, p, 0};
+	}
+}
+
+static int next_timeout(struct session *s)
+{
+	uint64_t now = now_ns(), soonest = 0;
+
+	for (int i = 0; i < PROCS_MAX; i++) {
+		struct proc *p = s->procs[i];
+		if (p && p->exited && (!soonest || p->drain_deadline < soonest))
+			soonest = p->drain_deadline;
+	}
+	if (!soonest)
+		return -1;
+	return soonest <= now ? 0 : (int)((soonest - now) / 1000000) + 1;
+}
+
+static int relay(struct session *s, struct error *e)
+{
+	static struct pollfd pfd[POLL_MAX];
+	static struct source src[POLL_MAX];
+
+	while (!session_over(s)) {
+		int n = 0, r;
+
+		if (s->o->listener >= 0) {
+			pfd[n] = (struct pollfd){.fd = s->o->listener, .events = POLLIN};
+			src[n++] = (struct source){SRC_LISTENER, NULL, 0};
+		}
+		for (int i = 0; i < CLIENTS_MAX; i++)
+			if (s->clients[i]) {
+				pfd[n] = (struct pollfd){.fd = s->clients[i]->fd, .events = POLLIN};
+				src[n++] = (struct source){SRC_CLIENT, s->clients[i], 0};
+			}
+		for (int i = 0; i < PROCS_MAX; i++) {
+			struct proc *p = s->procs[i];
+			if (!p)
+				continue;
+			pfd[n] = (struct pollfd){.fd = p->control_fd, .events = POLLIN};
+			src[n++] = (struct source){SRC_CONTROL, p, 0};
+			add_pump_fds(p->out[0], pfd, src, &n);
+			add_pump_fds(p->out[1], pfd, src, &n);
+			add_pump_fds(p->in, pfd, src, &n);
+		}
+		r = poll(pfd, (nfds_t)n, next_timeout(s));
+		if (r < 0 && errno != EINTR)
+			return error_errno(e, errno, "poll");
+		for (int i = 0; r > 0 && i < n; i++) {
+			if (!pfd[i].revents)
+				continue;
+			switch (src[i].kind) {
+			case SRC_LISTENER:
+				accept_clients(s);
+				break;
+			case SRC_CLIENT:
+				client_event(s, src[i].ptr);
+				break;
+			case SRC_CONTROL: {
+				struct proc *p = src[i].ptr;
+				if (read_control(s, p, e) < 0) {
+					if (p == s->procs[0])
+						return -e->code;
+					/* An exec'd process's connection broke: it is over. */
+					p->exited = true;
+					p->status = (struct wait_result){.exit_code = EXIT_LAUNCHER};
+					p->drain_deadline = 0;
+				}
+				break;
+			}
+			case SRC_PUMP_IN:
+				pump_read(s, src[i].ptr);
+				break;
+			case SRC_PUMP_OUT:
+				pump_write(src[i].ptr, src[i].sink);
+				break;
+			}
+			/* Pumps changed under the sources gathered: gather again. */
+			if (src[i].kind == SRC_CLIENT || src[i].kind == SRC_LISTENER ||
+			    src[i].kind == SRC_CONTROL)
+				break;
+		}
+		finish_procs(s);
+		for (int i = 0; i < CLIENTS_MAX; i++)
+			if (s->clients[i] && s->clients[i]->done &&
+			    s->clients[i]->kind != CLIENT_FOREGROUND)
+				client_free(s, i);
+	}
+	return 0;
+}
+
+static void session_free(struct session *s, int result_code, const char *text)
+{
+	for (int i = 0; i < CLIENTS_MAX; i++) {
+		struct client *c = s->clients[i];
+		if (!c)
+			continue;
+		if (c->kind == CLIENT_FOREGROUND) {
+			/* The caller reports to it; its fd is the caller's. */
+			client_close_stdio(c);
+			free(c);
+			s->clients[i] = NULL;
+			continue;
+		}
+		client_result(c, c->kind == CLIENT_EXEC ? EXIT_LAUNCHER : result_code, text);
+		client_free(s, i);
+	}
+	for (int i = 0; i < PROCS_MAX; i++) {
+		proc_free(s->procs[i], i > 0);
+		s->procs[i] = NULL;
+	}
+	free(s);
+}
+
 int run_session(struct booted *b, struct agent_request *create, const struct run_session_opts *o,
 		int *ret_exit, struct error *e)
 {
-	struct agent_reply reply;
 	struct session *s = xcalloc(1, sizeof(*s));
+	struct agent_reply reply;
+	struct proc *main;
+	struct client *first = NULL;
+	uint32_t pid = 0;
 	int r;
 
 	s->b = b;
 	s->o = o;
 	s->next_id = 100;
-	frame_reader_init(&s->ctl);
+	main = s->procs[0] = proc_new(1, b->control_fd, o->tty);
+	if (o->client_fd >= 0) {
+		first = client_add(s, o->client_fd, o->foreground ? CLIENT_FOREGROUND : CLIENT_STARTER);
+		if (o->foreground) {
+			first->own_stdio = true;
+			for (int i = 0; i < 3; i++)
+				first->stdio[i] = i;
+		}
+	}
 	create->id = s->next_id++;
 	r = agent_call(b->control_fd, create, &reply, AGENT_CALL_TIMEOUT_MS, e);
 	if (r < 0) {
 		error_prefix(e, "creating the container");
 		goto out;
 	}
-	r = attach_all(s, e);
+	r = attach_all(s, main, o->interactive, e);
 	if (r < 0)
 		goto out;
-	r = start_process(s, ret_exit, e);
+	for (int i = 0; i < 2; i++)
+		if (main->out[i])
+			main->out[i]->logged = true;
+	if (first && o->foreground)
+		client_plug(first, main, o->interactive);
+	r = start_process(s, main, ret_exit, &pid, e);
 	if (r != 0)
 		goto out;
+	if (o->on_started)
+		o->on_started(o->ctx, pid);
+	if (first && !o->foreground) {
+		struct monitor_msg m = {.type = MONITOR_STARTED};
+		(void)!send(first->fd, &m, sizeof(m), MSG_NOSIGNAL);
+		first->done = true;
+	}
 	/* From here the agent's exit event ends the session (no wait needed). */
 	fd_set_nonblock(b->control_fd, true);
 	r = relay(s, e);
+	if (r == 0 && s->cancelled)
+		r = error_set(e, ECANCELED, "the client of the monitor went away");
 	if (r == 0)
-		*ret_exit = exit_code_for_wait(&s->status);
+		*ret_exit = s->exit_code;
 out:
 	fd_set_nonblock(b->control_fd, false);
-	for (int i = 0; i < s->npumps; i++) {
-		struct pump *p = &s->pumps[i];
-		if (p->in != STDIN_FILENO)
-			close(p->in);
-		else if (p->out_is_socket)
-			close(p->out);
-	}
-	frame_reader_free(&s->ctl);
-	free(s);
+	session_free(s, r == 0 ? s->exit_code : r == 1 ? *ret_exit : EXIT_LAUNCHER,
+		     r == 0 ? NULL : e->msg);
 	return r;
 }

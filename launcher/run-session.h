@@ -1,26 +1,48 @@
-/* One container process from create to exit, over the agent protocol:
- * create, attach its stdio streams, start, then relay bytes and forward
- * signals until the process has exited and every output stream is drained
- * (output written just before exit is never lost). It runs inside the
- * process that owns the VM: today `launcher run` itself. */
+/* A container's life inside its monitor, over the agent protocol: create
+ * process 1, attach its stdio streams, start it, then relay bytes and
+ * serve the monitor's clients until it has exited and every output stream
+ * is drained (output written just before exit is never lost).
+ *
+ * Process 1's output goes to the container's log and to every attached
+ * client's stdout and stderr; its input comes from the client attached
+ * with stdin. Clients (monitor.h) reach the session through the monitor's
+ * socket: attach, exec (a further process in the container, on its own
+ * control connection so its exit event comes to it), kill, wait, resize.
+ * When process 1 exits, the agent's PID namespace takes every exec'd
+ * process with it. */
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "boot.h"
 #include "error.h"
+#include "log.h"
 #include "message.h"
 
 struct run_session_opts {
-	bool interactive; /* relay our stdin */
+	bool interactive; /* process 1 has stdin */
 	bool tty;	  /* one pty stream */
-	int client_fd;	  /* the monitor's client: signals and resizes come from it */
+	/* The client that started the session. Foreground (`launcher run`):
+	 * its stdio is ours (fds 0-2), it gets the exit status, and if it
+	 * goes away the session is cancelled. Otherwise (`run -d`, `start`):
+	 * it is told MONITOR_STARTED and may go. */
+	int client_fd;
+	bool foreground;
+	struct log_writer *log; /* process 1's output, or NULL */
+	int listener;		/* the monitor's socket, or -1 */
+	/* Called once process 1 runs (its guest pid), and once it exited,
+	 * before anyone is told. */
+	void (*on_started)(void *ctx, uint32_t pid);
+	void (*on_exited)(void *ctx, int exit_code);
+	void *ctx;
 };
 
 /* Runs the process described by create (process 1). Returns 0 and the
  * Docker-style exit code in *ret_exit; 1 when the agent refused to start
  * it (command not found, not executable), with the agent's message in e
- * and 127, 126 or 125 in *ret_exit; -ECANCELED when the client went away;
- * or -errno with e filled. */
+ * and 127, 126 or 125 in *ret_exit; -ECANCELED when the foreground client
+ * went away; or -errno with e filled. Foreground: the caller reports the
+ * result to the client; others were told by the session. */
 int run_session(struct booted *b, struct agent_request *create, const struct run_session_opts *o,
 		int *ret_exit, struct error *e);

@@ -33,7 +33,6 @@
 #define CLAIM_TIMEOUT_MS 5000
 #define ACCEPT_TIMEOUT_MS 10000
 #define IDLE_CHECK_MS 2000 /* how often a waiting spare looks at its VM and socket */
-#define CHUNK_SIZE 32768   /* the create request goes over in records this size */
 #define MAX_IDLE_S 86400
 #define SHARE_TAG_MAX 32
 
@@ -131,30 +130,6 @@ static int peer_is_us(int fd, pid_t *ret_pid)
 	return 1;
 }
 
-static int send_claim(int fd, int flags, const char *payload, size_t len)
-{
-	struct monitor_msg m = {.type = MONITOR_SPARE_CLAIM, .value = (int)len, .flags = flags};
-	int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
-	char cbuf[CMSG_SPACE(sizeof(fds))] = {0};
-	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-	struct msghdr mh = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(m))
-		return -1;
-	for (size_t off = 0; off < len; off += CHUNK_SIZE) {
-		size_t n = len - off < CHUNK_SIZE ? len - off : CHUNK_SIZE;
-		if (send(fd, payload + off, n, MSG_NOSIGNAL) != (ssize_t)n)
-			return -1;
-	}
-	return 0;
-}
-
 /* Connects to the spare for opts and reads its hello (the VM's name into
  * vm_name). Returns the connection or -1. */
 static int claim_connect(const struct boot_opts *opts, pid_t *ret_pid, char *vm_name, size_t size)
@@ -180,13 +155,12 @@ int spare_claim(const struct monitor_opts *mo, pid_t *ret_pid)
 {
 	char vm_name[sizeof(((struct monitor_msg *)0)->text)], hostname[MSG_HOSTNAME_MAX];
 	struct agent_request create = {0};
-	struct monitor_msg m;
+	struct monitor_msg m = {.type = MONITOR_SPARE_CLAIM};
 	struct error e = {0};
 	_cleanup_free_ char *payload = NULL;
 	_cleanup_close_ int fd = claim_connect(&mo->boot, ret_pid, vm_name, sizeof(vm_name));
+	const int stdio[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
 	size_t len;
-	int flags =
-	    (mo->interactive ? MONITOR_FLAG_INTERACTIVE : 0) | (mo->tty ? MONITOR_FLAG_TTY : 0);
 
 	if (fd < 0)
 		return -1;
@@ -197,8 +171,14 @@ int spare_claim(const struct monitor_opts *mo, pid_t *ret_pid)
 	}
 	payload = agent_request_format(&create, &len);
 	agent_request_free(&create);
-	if (!payload || len == 0 || len > PROTO_FRAME_MAX ||
-	    send_claim(fd, flags, payload, len) < 0 ||
+	if (!payload || len == 0 || len > PROTO_FRAME_MAX)
+		return -1;
+	m.value = (int)len;
+	m.flags = (mo->interactive ? MONITOR_FLAG_INTERACTIVE : 0) |
+		  (mo->tty ? MONITOR_FLAG_TTY : 0) |
+		  (mo->launch.foreground ? 0 : MONITOR_FLAG_DETACHED);
+	snprintf(m.text, sizeof(m.text), "%s", mo->launch.id);
+	if (monitor_send(fd, &m, stdio, 3, payload, len) < 0 ||
 	    recv_msg(fd, MONITOR_SPARE_ACCEPTED, &m, ACCEPT_TIMEOUT_MS) < 0)
 		return -1;
 	return TAKE_FD(fd);
@@ -228,7 +208,9 @@ int spare_check(const struct boot_opts *opts, int wait_ms, struct spare_check_re
 		nanosleep(&(struct timespec){.tv_nsec = 20 * 1000000}, NULL);
 	}
 	ret->claimed = now_ns();
-	if (send_claim(fd, MONITOR_FLAG_CHECK, NULL, 0) < 0 ||
+	if (monitor_send(fd, &(struct monitor_msg){.type = MONITOR_SPARE_CLAIM,
+						    .flags = MONITOR_FLAG_CHECK},
+			 NULL, 0, NULL, 0) < 0 ||
 	    recv_msg(fd, MONITOR_SPARE_ACCEPTED, &m, ACCEPT_TIMEOUT_MS) < 0)
 		return error_set(e, EPROTO, "the spare VM %s refused the claim", ret->vm_name);
 	if (recv_msg(fd, MONITOR_RESULT, &m, BOOT_AGENT_TIMEOUT_MS + 30000) < 0)
@@ -247,7 +229,7 @@ int spare_check(const struct boot_opts *opts, int wait_ms, struct spare_check_re
 /* The spare's side of a claim: the client's stdio and create request. */
 struct claim {
 	int fds[3];
-	bool interactive, tty;
+	struct container_launch launch;
 	bool check; /* `launcher check --warm`: no container, ping and power off */
 	struct agent_request create;
 };
@@ -262,28 +244,20 @@ static void claim_close_fds(struct claim *c)
 static int recv_claim_header(int conn, struct claim *c, size_t *ret_len)
 {
 	struct monitor_msg m;
-	char cbuf[CMSG_SPACE(3 * sizeof(int))];
-	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-	struct msghdr mh = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	struct pollfd p = {.fd = conn, .events = POLLIN};
-	struct cmsghdr *cm;
-	ssize_t n;
+	int nfds = 0;
 
-	if (poll(&p, 1, CLAIM_TIMEOUT_MS) <= 0)
+	if (monitor_recv(conn, &m, c->fds, 3, &nfds, CLAIM_TIMEOUT_MS) < 0)
 		return -1;
-	n = recvmsg(conn, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(3 * sizeof(int)))
-		memcpy(c->fds, CMSG_DATA(cm), 3 * sizeof(int));
-	if (n != (ssize_t)sizeof(m) || m.type != MONITOR_SPARE_CLAIM || c->fds[2] < 0 ||
-	    mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC) || m.value < 0 ||
-	    (size_t)m.value > PROTO_FRAME_MAX || (m.value == 0) != !!(m.flags & MONITOR_FLAG_CHECK))
-		return -1;
-	c->interactive = m.flags & MONITOR_FLAG_INTERACTIVE;
-	c->tty = m.flags & MONITOR_FLAG_TTY;
 	c->check = m.flags & MONITOR_FLAG_CHECK;
+	if (m.type != MONITOR_SPARE_CLAIM || m.value < 0 || (size_t)m.value > PROTO_FRAME_MAX ||
+	    (m.value == 0) != c->check || (!c->check && nfds != 3))
+		return -1;
+	c->launch.interactive = m.flags & MONITOR_FLAG_INTERACTIVE;
+	c->launch.tty = m.flags & MONITOR_FLAG_TTY;
+	c->launch.foreground = !(m.flags & MONITOR_FLAG_DETACHED);
+	if (!c->check && bprintf(c->launch.id, sizeof(c->launch.id), "%s", m.text) < 0)
+		return -1;
+	launcher_run_root(c->launch.run_root, sizeof(c->launch.run_root));
 	*ret_len = (size_t)m.value;
 	return 0;
 }
@@ -294,7 +268,7 @@ static int recv_claim(int conn, const char *vm_name, struct claim *c)
 	struct monitor_msg hello = {.type = MONITOR_SPARE_HELLO};
 	_cleanup_free_ char *payload = NULL;
 	struct error e = {0};
-	size_t len, got = 0;
+	size_t len;
 
 	memset(c, 0, sizeof(*c));
 	c->fds[0] = c->fds[1] = c->fds[2] = -1;
@@ -304,18 +278,8 @@ static int recv_claim(int conn, const char *vm_name, struct claim *c)
 		goto fail;
 	if (c->check)
 		return 0;
-	payload = xmalloc(len);
-	while (got < len) {
-		struct pollfd p = {.fd = conn, .events = POLLIN};
-		ssize_t n;
-		if (poll(&p, 1, CLAIM_TIMEOUT_MS) <= 0)
-			goto fail;
-		n = recv(conn, payload + got, len - got < CHUNK_SIZE ? len - got : CHUNK_SIZE,
-			 MSG_DONTWAIT);
-		if (n <= 0)
-			goto fail;
-		got += (size_t)n;
-	}
+	if (monitor_recv_payload(conn, len, CLAIM_TIMEOUT_MS, &payload) < 0)
+		goto fail;
 	if (agent_request_parse(payload, len, &c->create, &e) < 0)
 		goto fail;
 	if (c->create.op != AGENT_OP_CREATE) {
@@ -583,7 +547,7 @@ static _Noreturn void serve_claim(int conn, struct claim *c, struct booted *b, i
 		monitor_report(conn, EXIT_LAUNCHER, e.msg);
 		_exit(0);
 	}
-	monitor_serve(conn, b, &c->create, c->interactive, c->tty, hold_fd, opts);
+	monitor_serve(conn, b, &c->create, &c->launch, hold_fd, opts, true);
 }
 
 int cmd_spare(int argc, char **argv)
