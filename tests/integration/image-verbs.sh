@@ -97,7 +97,7 @@ holder=$!
 for _ in $(seq 50); do flock -xn "$disk" true || break; sleep 0.1; done
 S2 rmi localhost/busybox:latest >/dev/null
 expect_exit 125 S2 rmi example.com/team/box:2
-grep -q 'conflict: unable to remove repository reference "example.com/team/box:2" (must force) - container is using its referenced image' "$WORK/out" ||
+grep -Eq 'conflict: unable to remove repository reference "example.com/team/box:2" \(must force\) - container ([0-9a-f]{12} )?is using its referenced image' "$WORK/out" ||
   fail "rmi of a held image: $(cat "$WORK/out")"
 out=$(S2 image prune -a -f)
 [ "$out" = "Total reclaimed space: 0B" ] || fail "prune -a removed an image in use: $out"
