@@ -741,7 +741,8 @@ int container_list(const char *run_root, struct container_record **ret, size_t *
 			n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), by_created_desc);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_created_desc);
 	*ret = v;
 	*ret_n = n;
 	return 0;

@@ -128,7 +128,7 @@ json_t *format_ps_json(const struct container_record *r, uint64_t now_ns)
 	format_created_at(c->created_ns, created, sizeof(created));
 	format_status(r, now_ns, status, sizeof(status));
 	format_ago(c->created_ns, now_ns, ago, sizeof(ago));
-	snprintf(id, sizeof(id), "%s", c->id);
+	snprintf(id, sizeof(id), "%.*s", CONTAINER_SHORT_ID_LEN, c->id);
 	return json_pack("{ss ss ss ss ss ss ss ss}", "Command", command, "CreatedAt", created, "ID",
 			 id, "Image", c->image ? c->image : "", "Names", c->name, "RunningFor", ago,
 			 "State", container_status_name(r->state.status), "Status", status);

@@ -2,6 +2,8 @@
  * SOCK_SEQPACKET, stdio passed with SCM_RIGHTS, payloads in chunks; and the
  * client's side of a session. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -128,15 +130,31 @@ bool monitor_peer_allowed(int fd)
 	       (cred.uid == geteuid() || cred.uid == 0);
 }
 
-int monitor_connect(const char *run_root, const char *id)
+int monitor_sock_addr(const char *run_root, const char *id, struct sockaddr_un *sa)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	_cleanup_close_ int fd = -1;
+	char dir[PATH_MAX];
+	int dfd;
 
-	if (container_path(run_root, id, "sock", sa.sun_path, sizeof(sa.sun_path)) < 0) {
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (container_path(run_root, id, NULL, dir, sizeof(dir)) < 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/sock", dfd);
+	return dfd;
+}
+
+int monitor_connect(const char *run_root, const char *id)
+{
+	struct sockaddr_un sa;
+	_cleanup_close_ int fd = -1, dfd = monitor_sock_addr(run_root, id, &sa);
+
+	if (dfd < 0)
+		return -1;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -1;

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -128,27 +129,50 @@ static void on_exited(void *ctx, int exit_code)
 	(void)container_update(r->l->run_root, r->l->id, set_exited, r, &e);
 }
 
-/* DIR/sock, 0600: exec, attach, kill and wait come this way. */
-static int listen_socket(const struct container_launch *l)
+/* DIR/sock, 0600: exec, attach, kill and wait come this way. Its inode
+ * is remembered in *ret_st: a socket gone or replaced means the record was
+ * removed under us (the runtime root deleted), and the container goes. */
+static int listen_socket(const struct container_launch *l, struct stat *ret_st)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
+	struct sockaddr_un sa;
+	int fd, dfd = monitor_sock_addr(l->run_root, l->id, &sa);
 	mode_t old;
 
-	if (container_path(l->run_root, l->id, "sock", sa.sun_path, sizeof(sa.sun_path)) < 0)
+	if (dfd < 0)
 		return -1;
-	unlink(sa.sun_path);
+	unlinkat(dfd, "sock", 0);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
+	if (fd < 0) {
+		close(dfd);
 		return -1;
+	}
 	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0 ||
+	    fstatat(dfd, "sock", ret_st, AT_SYMLINK_NOFOLLOW) < 0) {
 		umask(old);
 		close(fd);
+		close(dfd);
 		return -1;
 	}
 	umask(old);
+	close(dfd);
 	return fd;
+}
+
+struct wanted {
+	const struct container_launch *l;
+	struct stat sock;
+};
+
+static bool still_wanted(void *ctx)
+{
+	const struct wanted *w = ctx;
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (container_path(w->l->run_root, w->l->id, "sock", path, sizeof(path)) < 0)
+		return true;
+	return lstat(path, &st) == 0 && st.st_dev == w->sock.st_dev && st.st_ino == w->sock.st_ino;
 }
 
 _Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_request *create,
@@ -156,6 +180,7 @@ _Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_reque
 			     const struct boot_opts *boot, bool spare)
 {
 	struct record rec = {.l = l, .b = b, .boot = boot};
+	struct wanted wanted = {.l = l};
 	struct container_record cr = {0};
 	struct run_session_opts so = {
 	    .interactive = l->interactive,
@@ -182,13 +207,18 @@ _Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_reque
 	}
 	container_path(l->run_root, l->id, NULL, dir, sizeof(dir));
 	so.log = log_writer_open(dir, &cr.config.log, &e);
-	so.listener = listen_socket(l);
+	so.listener = listen_socket(l, &wanted.sock);
+	if (so.listener >= 0) {
+		so.still_wanted = still_wanted;
+		so.wanted_ctx = &wanted;
+	}
 	r = run_session(b, create, &so, &code, &e);
 	agent_request_free(create);
 	if (so.listener >= 0) {
 		char sock[PATH_MAX];
 		close(so.listener);
-		if (container_path(l->run_root, l->id, "sock", sock, sizeof(sock)) >= 0)
+		if (still_wanted(&wanted) &&
+		    container_path(l->run_root, l->id, "sock", sock, sizeof(sock)) >= 0)
 			unlink(sock);
 	}
 	if (so.log)

@@ -68,6 +68,12 @@ int monitor_recv_payload(int fd, size_t len, int timeout_ms, char **ret);
 /* Whether the peer of a Unix socket runs as our user (or root). */
 bool monitor_peer_allowed(int fd);
 
+/* The address of container ID's socket, short whatever the runtime root
+ * (sun_path holds 108 bytes): "/proc/self/fd/N/sock", N being the returned
+ * fd of its directory, to close after bind or connect; -1 with errno. */
+struct sockaddr_un;
+int monitor_sock_addr(const char *run_root, const char *id, struct sockaddr_un *sa);
+
 /* Connects to the monitor of container ID: -1 with errno when there is
  * none (ENOENT, ECONNREFUSED: it is not running). */
 int monitor_connect(const char *run_root, const char *id);

@@ -28,6 +28,7 @@
 #define DRAIN_TIMEOUT_MS 5000
 /* A client has this long to send what its first message announces. */
 #define CLIENT_PAYLOAD_TIMEOUT_MS 5000
+#define WANTED_CHECK_MS 1000 /* how often still_wanted is asked */
 
 struct client;
 
@@ -96,6 +97,7 @@ struct session {
 	uint64_t next_id;
 	bool cancelled;
 	int exit_code;
+	uint64_t next_wanted_check;
 };
 
 /* ---- pumps ---- */
@@ -780,6 +782,8 @@ static int next_timeout(struct session *s)
 {
 	uint64_t now = now_ns(), soonest = 0;
 
+	if (s->o->still_wanted)
+		soonest = s->next_wanted_check;
 	for (int i = 0; i < PROCS_MAX; i++) {
 		struct proc *p = s->procs[i];
 		if (p && p->exited && (!soonest || p->drain_deadline < soonest))
@@ -788,6 +792,17 @@ static int next_timeout(struct session *s)
 	if (!soonest)
 		return -1;
 	return soonest <= now ? 0 : (int)((soonest - now) / 1000000) + 1;
+}
+
+static void check_wanted(struct session *s)
+{
+	uint64_t now = now_ns();
+
+	if (!s->o->still_wanted || now < s->next_wanted_check)
+		return;
+	s->next_wanted_check = now + WANTED_CHECK_MS * 1000000ull;
+	if (!s->o->still_wanted(s->o->wanted_ctx))
+		s->cancelled = true;
 }
 
 static int relay(struct session *s, struct error *e)
@@ -855,6 +870,7 @@ static int relay(struct session *s, struct error *e)
 				break;
 		}
 		finish_procs(s);
+		check_wanted(s);
 		for (int i = 0; i < CLIENTS_MAX; i++)
 			if (s->clients[i] && s->clients[i]->done &&
 			    s->clients[i]->kind != CLIENT_FOREGROUND)
@@ -899,6 +915,7 @@ int run_session(struct booted *b, struct agent_request *create, const struct run
 	s->b = b;
 	s->o = o;
 	s->next_id = 100;
+	s->next_wanted_check = now_ns() + WANTED_CHECK_MS * 1000000ull;
 	main = s->procs[0] = proc_new(1, b->control_fd, o->tty);
 	if (o->client_fd >= 0) {
 		first = client_add(s, o->client_fd, o->foreground ? CLIENT_FOREGROUND : CLIENT_STARTER);

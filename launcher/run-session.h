@@ -36,6 +36,10 @@ struct run_session_opts {
 	void (*on_started)(void *ctx, uint32_t pid);
 	void (*on_exited)(void *ctx, int exit_code);
 	void *ctx;
+	/* Asked about once a second, when not NULL: false cancels the session
+	 * (the container's record was removed under it). */
+	bool (*still_wanted)(void *ctx);
+	void *wanted_ctx;
 };
 
 /* Runs the process described by create (process 1). Returns 0 and the

@@ -222,6 +222,13 @@ grep -q "Exited (255) .* orphan$" "$WORK/ps" || fail "ps after the monitor died:
 [ -e "$RUN_ROOT/containers/$(field orphan 'd["Id"]')/sock" ] && fail "the dead monitor's socket is left"
 pass "SIGKILL of a monitor: exited with '$(field orphan 'd["State"]["Error"]' | cut -c1-60)', no domain (ps took $(( (t1 - t0) / 1000000 )) ms)"
 
+# --- a record removed under a running container (the runtime root deleted) takes it down ---
+id=$(L run -d busybox sleep 1000)
+dom=$(field "$id" 'd["VM"]["Domain"]')
+rm -rf "$RUN_ROOT/containers/$id"
+until_ok 20 sh -c "! virsh list --all --name | grep -qx $dom"
+pass "a container whose record is deleted powers its VM off"
+
 # --- prune ---
 L stop c1 >/dev/null
 L container prune -f >"$WORK/prune"
