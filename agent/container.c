@@ -223,15 +223,17 @@ static void on_report(struct watch *w, uint32_t events)
 	start_finished(p);
 }
 
-/* A further process's slot may hold one that finished: the host reuses
- * numbers once it has heard of the exit. */
+/* A further process's slot may hold one that finished, or one created and
+ * never started (the host gave up on it half way): the host reuses a
+ * number only once it is done with it. */
 static int free_slot(struct container *ct, uint32_t process, struct error *e)
 {
 	struct proc *p = ct->procs[process];
 
 	if (!p)
 		return 0;
-	if (process == 1 || (p->state != PROC_DONE && p->state != PROC_FAILED) ||
+	if (process == 1 ||
+	    (p->state != PROC_DONE && p->state != PROC_FAILED && p->state != PROC_CREATED) ||
 	    p->waiters.next != &p->waiters)
 		return error_set(e, EEXIST, "process %u exists already", process);
 	pty_relay_free(p->pty);

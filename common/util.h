@@ -34,6 +34,11 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned m
  * was nothing). */
 int remove_tree(const char *dir);
 
+/* Makes s valid UTF-8 in place: each byte of an invalid or cut-off
+ * sequence becomes '?' (text from a guest, or cut by snprintf, before it
+ * goes into JSON, which must be UTF-8). */
+void utf8_scrub(char *s);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 

@@ -144,32 +144,48 @@ void container_random_name(char *buf, size_t size)
 
 /* ---- JSON ---- */
 
+/* A JSON string of s, which need not be UTF-8 (a guest's words in an
+ * error, a user's arguments): never NULL, so no field goes missing. */
+static json_t *json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy;
+
+	if (j)
+		return j;
+	copy = xstrdup(s);
+	utf8_scrub(copy);
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
 static json_t *strv_json(char **v, size_t n)
 {
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
+		json_array_append_new(a, json_text(v[i]));
 	return a;
 }
 
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return s ? json_text(s) : json_null();
 }
 
 char *container_config_format(const struct container_config *c)
 {
 	json_auto_t *root = json_object();
 
-	json_object_set_new(root, "id", json_string(c->id));
-	json_object_set_new(root, "name", json_string(c->name));
+	json_object_set_new(root, "id", json_text(c->id));
+	json_object_set_new(root, "name", json_text(c->name));
 	json_object_set_new(root, "created", json_integer((json_int_t)c->created_ns));
 	json_object_set_new(root, "image", str_or_null(c->image));
 	json_object_set_new(root, "image_id", str_or_null(c->image_id));
 	json_object_set_new(root, "rootfs", str_or_null(c->rootfs));
 	json_object_set_new(root, "create_request", str_or_null(c->create_request));
-	json_object_set_new(root, "accel", json_string(c->accel));
+	json_object_set_new(root, "accel", json_text(c->accel));
 	json_object_set_new(root, "vcpus", json_integer(c->vcpus));
 	json_object_set_new(root, "memory_mib", json_integer(c->memory_mib));
 	json_object_set_new(root, "entrypoint", strv_json(c->entrypoint, c->nentrypoint));
@@ -195,6 +211,7 @@ char *container_state_format(const struct container_state *s)
 {
 	json_auto_t *root = json_object();
 	const struct container_vm *v = &s->vm;
+	json_t *vm;
 
 	json_object_set_new(root, "status", json_string(container_status_name(s->status)));
 	json_object_set_new(root, "monitor_pid", json_integer(s->monitor_pid));
@@ -204,12 +221,15 @@ char *container_state_format(const struct container_state *s)
 	json_object_set_new(root, "exit_code", json_integer(s->exit_code));
 	json_object_set_new(root, "oom_killed", json_boolean(s->oom_killed));
 	json_object_set_new(root, "restart_count", json_integer(s->restart_count));
-	json_object_set_new(root, "error", json_string(s->error));
-	json_object_set_new(root, "vm",
-			    json_pack("{sssssIsIssss}", "domain", v->domain, "accel", v->accel,
-				      "vcpus", (json_int_t)v->vcpus, "memory_mib",
-				      (json_int_t)v->memory_mib, "backend_socket",
-				      v->backend_socket, "console_log", v->console_log));
+	json_object_set_new(root, "error", json_text(s->error));
+	vm = json_object();
+	json_object_set_new(vm, "domain", json_text(v->domain));
+	json_object_set_new(vm, "accel", json_text(v->accel));
+	json_object_set_new(vm, "vcpus", json_integer(v->vcpus));
+	json_object_set_new(vm, "memory_mib", json_integer(v->memory_mib));
+	json_object_set_new(vm, "backend_socket", json_text(v->backend_socket));
+	json_object_set_new(vm, "console_log", json_text(v->console_log));
+	json_object_set_new(root, "vm", vm);
 	return json_dumps(root, JSON_INDENT(1));
 }
 
@@ -422,9 +442,12 @@ void container_record_free(struct container_record *r)
 
 /* ---- files ---- */
 
-static int lock_file(const char *path, int op, struct error *e)
+/* Lock files are made with the directory (container_create): opening
+ * one never creates it, so a reader racing `rm` cannot leave a file in a
+ * directory being removed. */
+static int lock_file_flags(const char *path, int op, int flags, struct error *e)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | flags, 0600);
 
 	if (fd < 0)
 		return error_errno(e, errno, "opening %s", path);
@@ -436,6 +459,11 @@ static int lock_file(const char *path, int op, struct error *e)
 		return err == EWOULDBLOCK ? -EWOULDBLOCK : error_errno(e, err, "locking %s", path);
 	}
 	return fd;
+}
+
+static int lock_file(const char *path, int op, struct error *e)
+{
+	return lock_file_flags(path, op, 0, e);
 }
 
 static int dir_lock(const char *run_root, const char *id, int op, struct error *e)
@@ -539,13 +567,38 @@ bool container_monitor_alive(const char *run_root, const char *id)
 	return false;
 }
 
-int container_monitor_lock(const char *run_root, const char *id, struct error *e)
+int container_monitor_lock(const char *run_root, const char *id, int timeout_ms,
+			   struct error *e)
 {
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
 	char path[4096];
+	int fd;
 
 	if (container_path(run_root, id, MONITOR_LOCK_FILE, path, sizeof(path)) < 0)
 		return error_set(e, ENAMETOOLONG, "container path too long");
-	return lock_file(path, LOCK_EX, e);
+	for (;;) {
+		struct container_state st;
+		struct error ignored = {0};
+		int lock;
+
+		fd = lock_file(path, LOCK_EX | LOCK_NB, e);
+		if (fd != -EWOULDBLOCK)
+			return fd;
+		/* Running: another monitor started it. Else the previous one
+		 * is on its way out (powering its VM off): wait for it. */
+		lock = dir_lock(run_root, id, LOCK_SH, &ignored);
+		if (lock >= 0) {
+			int r = read_state(run_root, id, &st, &ignored);
+			close(lock);
+			if (r == 0 && st.status == CONTAINER_RUNNING)
+				return -EWOULDBLOCK;
+		}
+		if (now_ns() >= deadline)
+			return error_set(e, ETIMEDOUT,
+					 "container %.12s: its previous monitor (%s) is still there",
+					 id, path);
+		nanosleep(&(struct timespec){.tv_nsec = 50 * 1000000}, NULL);
+	}
 }
 
 /* A container "running" without a monitor: its monitor died (the VM went
@@ -629,6 +682,23 @@ int container_load(const char *run_root, const char *id, struct container_record
 	return 0;
 }
 
+static int make_lock_files(const char *run_root, const char *id, struct error *e)
+{
+	static const char *const names[] = {LOCK_FILE, MONITOR_LOCK_FILE};
+	char path[4096];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		int fd;
+		if (container_path(run_root, id, names[i], path, sizeof(path)) < 0)
+			return error_set(e, ENAMETOOLONG, "container path too long");
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return error_errno(e, errno, "creating %s", path);
+		close(fd);
+	}
+	return 0;
+}
+
 /* Under the creation lock: a name in use by any container. */
 static int name_owner(const char *run_root, const char *name, char id[CONTAINER_ID_LEN + 1])
 {
@@ -661,7 +731,7 @@ int container_create(const char *run_root, struct container_config *cfg, struct 
 		return -e->code;
 	if (bprintf(path, sizeof(path), "%s/%s", root, CREATE_LOCK_FILE) < 0)
 		return error_set(e, ENAMETOOLONG, "runtime root too long");
-	lock = lock_file(path, LOCK_EX, e);
+	lock = lock_file_flags(path, LOCK_EX, O_CREAT, e);
 	if (lock < 0)
 		return lock;
 	if (!cfg->name[0]) {
@@ -691,8 +761,10 @@ int container_create(const char *run_root, struct container_config *cfg, struct 
 		r = error_errno(e, errno, "creating %s", path);
 		goto out;
 	}
+	r = make_lock_files(run_root, cfg->id, e);
 	/* The state first: a directory with a config is a container. */
-	r = write_json_file(run_root, cfg->id, STATE_FILE, container_state_format(&s), e);
+	if (r == 0)
+		r = write_json_file(run_root, cfg->id, STATE_FILE, container_state_format(&s), e);
 	if (r == 0)
 		r = write_json_file(run_root, cfg->id, CONFIG_FILE, container_config_format(cfg), e);
 	if (r < 0)
@@ -784,15 +856,24 @@ int container_find(const char *run_root, const char *ref, char id[CONTAINER_ID_L
 
 int container_remove(const char *run_root, const char *id, struct error *e)
 {
-	char path[4096];
+	char path[4096], gone[4096];
 	int r;
 
 	if (!id_valid(id))
 		return error_set(e, EINVAL, "\"%s\" is not a container ID", id);
 	container_path(run_root, id, NULL, path, sizeof(path));
-	r = remove_tree(path);
+	/* Out of sight at once (a name no reader or listing takes for a
+	 * container), then removed at leisure. */
+	if (bprintf(gone, sizeof(gone), "%s/containers/.removing-%s", run_root, id) < 0)
+		return error_set(e, ENAMETOOLONG, "runtime root too long");
+	if (rename(path, gone) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return error_errno(e, errno, "removing %s", path);
+	}
+	r = remove_tree(gone);
 	if (r < 0 && r != -ENOENT)
-		return error_errno(e, -r, "removing %s", path);
+		return error_errno(e, -r, "removing %s", gone);
 	return 0;
 }
 

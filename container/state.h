@@ -140,9 +140,12 @@ int container_update(const char *run_root, const char *id,
 /* Removes the container's directory and everything in it. */
 int container_remove(const char *run_root, const char *id, struct error *e);
 
-/* For the monitor: takes monitor.lock (waiting for a previous monitor that
- * is still on its way out) and returns the fd, held until exit. */
-int container_monitor_lock(const char *run_root, const char *id, struct error *e);
+/* For the monitor: takes monitor.lock and returns the fd, held until exit.
+ * A previous monitor still on its way out (powering its VM off) is waited
+ * for, up to timeout_ms; -EWOULDBLOCK when another monitor holds it and
+ * the container is running (two starts at once: one wins). */
+int container_monitor_lock(const char *run_root, const char *id, int timeout_ms,
+			   struct error *e);
 
 /* Whether a monitor holds monitor.lock now. */
 bool container_monitor_alive(const char *run_root, const char *id);

@@ -45,12 +45,14 @@ static int request(const char *run_root, const char *id, int type, int value, in
 		return error_set(e, ENOTCONN, "container %.12s is not running", id);
 	if (monitor_send(fd, &m, NULL, 0, NULL, 0) < 0 ||
 	    monitor_recv(fd, ret, NULL, 0, NULL, timeout_ms) < 0 || ret->type != MONITOR_RESULT) {
-		bool timed_out = timeout_ms >= 0;
 		close(fd);
-		if (type == MONITOR_WAIT && timed_out)
+		/* The monitor went away meanwhile: the container ended. One
+		 * still there did not answer in time. */
+		if (!container_monitor_alive(run_root, id))
+			return error_set(e, ENOTCONN, "container %.12s is not running", id);
+		if (type == MONITOR_WAIT && timeout_ms >= 0)
 			return -ETIMEDOUT;
-		/* The monitor went away meanwhile: the container ended. */
-		return error_set(e, ENOTCONN, "container %.12s is not running", id);
+		return error_set(e, ETIMEDOUT, "container %.12s: its monitor did not answer", id);
 	}
 	close(fd);
 	return 0;

@@ -18,6 +18,9 @@
 #include "run-session.h"
 #include "spare.h"
 
+/* How long a new monitor waits for the previous one to power its VM off. */
+#define MONITOR_LOCK_WAIT_MS 60000
+
 /* The monitor shares the user's stdio with the client: once the container
  * is done, let go of it, or `$(launcher run ...)` would wait for the VM to
  * power off too. */
@@ -48,6 +51,7 @@ struct record {
 	uint32_t pid;
 	int exit_code;
 	const char *error;
+	bool exited; /* on_exited recorded the exit: it stands */
 };
 
 static uint64_t realtime_ns(void)
@@ -126,6 +130,7 @@ static void on_exited(void *ctx, int exit_code)
 
 	r->exit_code = exit_code;
 	r->error = NULL;
+	r->exited = true;
 	(void)container_update(r->l->run_root, r->l->id, set_exited, r, &e);
 }
 
@@ -198,7 +203,18 @@ _Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_reque
 
 	if (!l->foreground)
 		monitor_release_stdio();
-	lock = container_monitor_lock(l->run_root, l->id, &e);
+	lock = container_monitor_lock(l->run_root, l->id, MONITOR_LOCK_WAIT_MS, &e);
+	if (lock == -EWOULDBLOCK) {
+		/* Another start got there first: it is running, once. */
+		struct monitor_msg m = {.type = MONITOR_STARTED};
+		agent_request_free(create);
+		boot_destroy(b);
+		if (l->foreground)
+			monitor_report(client_fd, EXIT_LAUNCHER, "the container is already running");
+		else
+			(void)!send(client_fd, &m, sizeof(m), MSG_NOSIGNAL);
+		_exit(0);
+	}
 	if (lock < 0 || container_load(l->run_root, l->id, &cr, &e) < 0) {
 		agent_request_free(create);
 		boot_destroy(b);
@@ -234,9 +250,11 @@ _Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_reque
 		if (r != -ECANCELED)
 			boot_explain(b, &e);
 		struct error ignored = {0};
-		rec.exit_code = EXIT_LAUNCHER;
-		rec.error = e.msg;
-		(void)container_update(l->run_root, l->id, set_failed, &rec, &ignored);
+		if (!rec.exited) {
+			rec.exit_code = EXIT_LAUNCHER;
+			rec.error = e.msg;
+			(void)container_update(l->run_root, l->id, set_failed, &rec, &ignored);
+		}
 		boot_destroy(b);
 		if (l->foreground && r != -ECANCELED)
 			monitor_report(client_fd, EXIT_LAUNCHER, e.msg);

@@ -1,11 +1,14 @@
 #include "run-session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,9 +36,12 @@
 struct client;
 
 /* Bytes from one fd to one or more others through a bounded buffer. The
- * buffer is refilled once every sink has taken it. */
+ * buffer is refilled once every sink has taken it. A sink that fails is
+ * marked (fd -1) and dropped when the sources are gathered next, so the
+ * indexes a poll round holds stay valid. */
 struct sink {
-	int fd;
+	int fd;		      /* -1: dropped */
+	bool sock;	      /* written with send(MSG_DONTWAIT) */
 	size_t off;
 	struct client *owner; /* NULL: the session's own */
 };
@@ -82,9 +88,14 @@ enum client_kind {
 
 struct client {
 	int fd;
+	bool borrowed; /* fd is the caller's: not closed here */
 	enum client_kind kind;
 	int stdio[3]; /* passed by attach and exec, or ours; -1 */
 	bool own_stdio;
+	/* stdout and stderr as the session writes them: opened anew so that
+	 * writes never block (client_open_outputs); always ours. */
+	int out[2];
+	bool out_sock[2];
 	struct proc *proc; /* the process its signals and resizes go to */
 	bool done;	   /* told its result: closes */
 };
@@ -95,7 +106,10 @@ struct session {
 	struct proc *procs[PROCS_MAX]; /* [0]: process 1 */
 	struct client *clients[CLIENTS_MAX];
 	uint64_t next_id;
+	uint32_t next_number; /* the last exec'd process's number */
 	bool cancelled;
+	bool broken;	   /* a request to the agent was cut short */
+	bool main_reported; /* process 1's exit and output are all out */
 	int exit_code;
 	uint64_t next_wanted_check;
 };
@@ -111,25 +125,46 @@ static struct pump *pump_new(int in, bool to_guest)
 	return p;
 }
 
-static void pump_add_sink(struct pump *p, int fd, struct client *owner)
+/* Drops the sinks marked dropped; only between poll rounds. */
+static void pump_compact(struct pump *p)
 {
-	if (!p || p->nsinks == SINKS_MAX)
+	int n = 0;
+
+	for (int i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].fd >= 0)
+			p->sinks[n++] = p->sinks[i];
+	p->nsinks = n;
+}
+
+static void pump_add_sink(struct pump *p, int fd, bool sock, struct client *owner)
+{
+	if (!p || fd < 0)
+		return;
+	pump_compact(p);
+	if (p->nsinks == SINKS_MAX)
 		return;
 	/* A sink that joins mid-buffer starts with what comes next. */
-	p->sinks[p->nsinks++] = (struct sink){.fd = fd, .off = p->len, .owner = owner};
+	p->sinks[p->nsinks++] =
+	    (struct sink){.fd = fd, .sock = sock, .off = p->len, .owner = owner};
 }
 
 static void pump_remove_sink(struct pump *p, int i)
 {
-	p->sinks[i] = p->sinks[--p->nsinks];
+	struct sink *k = &p->sinks[i];
+
+	/* The session's own fds (the agent's stdin stream) close with it;
+	 * a client's close with the client. */
+	if (k->fd >= 0 && p->to_guest && !k->owner)
+		close(k->fd);
+	k->fd = -1;
 }
 
 static void pump_drop_owner(struct pump *p, const struct client *c)
 {
 	if (!p)
 		return;
-	for (int i = p->nsinks - 1; i >= 0; i--)
-		if (p->sinks[i].owner == c)
+	for (int i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].fd >= 0 && p->sinks[i].owner == c)
 			pump_remove_sink(p, i);
 	if (p->to_guest && p->in >= 0 && c && !c->own_stdio && p->in == c->stdio[0])
 		p->in = -1; /* the attached client's stdin went with it */
@@ -138,7 +173,7 @@ static void pump_drop_owner(struct pump *p, const struct client *c)
 static bool pump_pending(const struct pump *p)
 {
 	for (int i = 0; i < p->nsinks; i++)
-		if (p->sinks[i].off < p->len)
+		if (p->sinks[i].fd >= 0 && p->sinks[i].off < p->len)
 			return true;
 	return false;
 }
@@ -159,7 +194,8 @@ static void pump_read(struct session *s, struct pump *p)
 		p->in_eof = true;
 		if (p->to_guest)
 			for (int i = 0; i < p->nsinks; i++)
-				shutdown(p->sinks[i].fd, SHUT_WR);
+				if (p->sinks[i].fd >= 0)
+					shutdown(p->sinks[i].fd, SHUT_WR);
 		return;
 	}
 	p->len = (size_t)n;
@@ -178,8 +214,12 @@ static void pump_read(struct session *s, struct pump *p)
 static void pump_write(struct pump *p, int i)
 {
 	struct sink *k = &p->sinks[i];
-	ssize_t n = write(k->fd, p->buf + k->off, p->len - k->off);
+	ssize_t n;
 
+	if (k->fd < 0)
+		return;
+	n = k->sock ? send(k->fd, p->buf + k->off, p->len - k->off, MSG_DONTWAIT | MSG_NOSIGNAL)
+		    : write(k->fd, p->buf + k->off, p->len - k->off);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n < 0) {
@@ -203,7 +243,7 @@ static void pump_free(struct pump *p, bool close_in)
 		return;
 	if (p->to_guest) {
 		for (int i = 0; i < p->nsinks; i++)
-			if (!p->sinks[i].owner)
+			if (!p->sinks[i].owner && p->sinks[i].fd >= 0)
 				close(p->sinks[i].fd);
 	} else if (close_in && p->in >= 0) {
 		close(p->in);
@@ -245,7 +285,7 @@ static int attach_all(struct session *s, struct proc *p, bool interactive, struc
 		p->out[0] = pump_new(fd, false);
 		if (interactive) {
 			p->in = pump_new(-1, true);
-			pump_add_sink(p->in, fd, NULL);
+			pump_add_sink(p->in, fd, true, NULL);
 		}
 		return 0;
 	}
@@ -261,7 +301,7 @@ static int attach_all(struct session *s, struct proc *p, bool interactive, struc
 		if (fd < 0)
 			return fd;
 		p->in = pump_new(-1, true);
-		pump_add_sink(p->in, fd, NULL);
+		pump_add_sink(p->in, fd, true, NULL);
 	}
 	return 0;
 }
@@ -279,9 +319,19 @@ static int send_request(struct session *s, struct proc *p, struct agent_request 
 	if (slot < 0)
 		return error_set(e, EBUSY, "too many requests to the agent in flight");
 	req->id = s->next_id++;
-	/* The control socket stays blocking for writes: requests are small. */
-	if (agent_send(p->control_fd, req, e) < 0)
+	/* The control socket stays blocking (reads use MSG_DONTWAIT), so a
+	 * frame goes out whole; a guest that stops reading gets the send
+	 * timeout, after which the connection's framing is lost. */
+	if (agent_send(p->control_fd, req, e) < 0) {
+		if (p == s->procs[0]) {
+			s->broken = true;
+		} else if (!p->exited) {
+			p->exited = true;
+			p->status = (struct wait_result){.exit_code = EXIT_LAUNCHER};
+			p->drain_deadline = 0;
+		}
 		return -e->code;
+	}
 	p->pending[slot] = (struct pending){.id = req->id, .op = req->op};
 	return 0;
 }
@@ -339,7 +389,7 @@ static int read_control(struct session *s, struct proc *p, struct error *e)
 		uint8_t *dst = frame_reader_space(&p->ctl, &room);
 		const uint8_t *payload;
 		uint32_t len;
-		ssize_t n = room ? read(p->control_fd, dst, room) : 0;
+		ssize_t n = room ? recv(p->control_fd, dst, room, MSG_DONTWAIT) : 0;
 		int r;
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -420,6 +470,11 @@ static void client_result(struct client *c, int code, const char *text)
 
 static void client_close_stdio(struct client *c)
 {
+	for (int i = 0; i < 2; i++)
+		if (c->out[i] >= 0) {
+			close(c->out[i]);
+			c->out[i] = -1;
+		}
 	if (c->own_stdio)
 		return;
 	for (int i = 0; i < 3; i++)
@@ -427,6 +482,39 @@ static void client_close_stdio(struct client *c)
 			close(c->stdio[i]);
 			c->stdio[i] = -1;
 		}
+}
+
+/* An output fd the session can write without ever blocking: a user's
+ * terminal or pipe is shared with their shell, whose file status flags
+ * must not change, so pipes and terminals are opened anew (a file
+ * description of our own, non-blocking); sockets are written with
+ * MSG_DONTWAIT; files do not block. Else (not reopenable) the fd as is. */
+static int open_output(int fd, bool *ret_sock)
+{
+	char path[64];
+	struct stat st;
+	int nfd;
+
+	*ret_sock = false;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -1;
+	if (S_ISSOCK(st.st_mode)) {
+		*ret_sock = true;
+		return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	}
+	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		nfd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (nfd >= 0)
+			return nfd;
+	}
+	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+static void client_open_outputs(struct client *c)
+{
+	for (int i = 0; i < 2; i++)
+		c->out[i] = open_output(c->stdio[i + 1], &c->out_sock[i]);
 }
 
 static void client_free(struct session *s, int i)
@@ -444,7 +532,8 @@ static void client_free(struct session *s, int i)
 			p->client = NULL;
 	}
 	client_close_stdio(c);
-	close(c->fd);
+	if (!c->borrowed)
+		close(c->fd);
 	free(c);
 	s->clients[i] = NULL;
 }
@@ -457,6 +546,7 @@ static struct client *client_add(struct session *s, int fd, enum client_kind kin
 			c->fd = fd;
 			c->kind = kind;
 			c->stdio[0] = c->stdio[1] = c->stdio[2] = -1;
+			c->out[0] = c->out[1] = -1;
 			s->clients[i] = c;
 			return c;
 		}
@@ -468,12 +558,11 @@ static struct client *client_add(struct session *s, int fd, enum client_kind kin
 static void client_plug(struct client *c, struct proc *p, bool with_stdin)
 {
 	c->proc = p;
-	if (p->tty) {
-		pump_add_sink(p->out[0], c->stdio[1], c);
-	} else {
-		pump_add_sink(p->out[0], c->stdio[1], c);
-		pump_add_sink(p->out[1], c->stdio[2], c);
-	}
+	if (c->out[0] < 0 && c->out[1] < 0)
+		client_open_outputs(c);
+	pump_add_sink(p->out[0], c->out[0], c->out_sock[0], c);
+	if (!p->tty)
+		pump_add_sink(p->out[1], c->out[1], c->out_sock[1], c);
 	/* Read only when poll says so: the fd stays blocking, as the user's
 	 * shell shares it. */
 	if (with_stdin && p->in && p->in->in < 0 && !p->in->in_eof && c->stdio[0] >= 0)
@@ -555,7 +644,7 @@ static void client_hello(struct session *s, struct client *c)
 	}
 	case MONITOR_WAIT:
 		c->kind = CLIENT_WAIT;
-		if (main->exited)
+		if (s->main_reported)
 			client_result(c, s->exit_code, NULL);
 		break;
 	default:
@@ -600,16 +689,29 @@ static void accept_clients(struct session *s)
 
 /* ---- exec ---- */
 
+/* Numbers go round, so one the agent may still hold (an exec that
+ * failed half way) is the last to come back. */
 static uint32_t free_number(struct session *s)
 {
-	for (uint32_t n = 2; n <= MSG_PROCESS_MAX; n++) {
+	for (uint32_t k = 0; k < MSG_PROCESS_MAX - 1; k++) {
+		uint32_t n = 2 + (s->next_number - 1 + k) % (MSG_PROCESS_MAX - 1);
 		bool used = false;
 		for (int i = 0; i < PROCS_MAX && !used; i++)
 			used = s->procs[i] && s->procs[i]->number == n;
-		if (!used)
+		if (!used) {
+			s->next_number = n;
 			return n;
+		}
 	}
 	return 0;
+}
+
+/* Control connections block for writes, boundedly (send_request). */
+static void control_send_timeout(int fd)
+{
+	struct timeval tv = {.tv_sec = AGENT_CALL_TIMEOUT_MS / 1000};
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 static int exec_slot(struct session *s)
@@ -652,6 +754,9 @@ static void exec_start(struct session *s, struct client *c, const struct monitor
 	}
 	req.u.create.process = number;
 	req.u.create.join = 1;
+	/* `exec -d`: nobody is there to type. */
+	if (detach)
+		req.u.create.spec.stdin = false;
 	req.u.create.rootfs_tag[0] = req.u.create.rootfs_disk[0] = req.u.create.hostname[0] = '\0';
 	req.id = s->next_id++;
 	fd = hv_vm_connect(s->b->vm, AGENT_CONTROL_PORT, &e);
@@ -674,16 +779,11 @@ static void exec_start(struct session *s, struct client *c, const struct monitor
 	if (r != 0)
 		goto fail;
 	agent_request_free(&req);
-	fd_set_nonblock(fd, true);
+	control_send_timeout(fd);
 	s->procs[slot] = p;
 	if (detach) {
-		/* `exec -d`: nobody reads its output (the agent drops it). */
-		for (int i = 0; i < 2; i++)
-			if (p->out[i]) {
-				p->out[i]->in_eof = true;
-				close(p->out[i]->in);
-				p->out[i]->in = -1;
-			}
+		/* `exec -d`: its output is read and dropped (a closed stream
+		 * would give it EPIPE). */
 		client_result(c, 0, NULL);
 		return;
 	}
@@ -701,9 +801,20 @@ fail:
 static void proc_exited(struct session *s, struct proc *p)
 {
 	p->drain_deadline = now_ns() + DRAIN_TIMEOUT_MS * 1000000ull;
-	if (p != s->procs[0])
+	if (p == s->procs[0])
+		s->exit_code = exit_code_for_wait(&p->status);
+}
+
+/* Process 1's exit, told once its output is all in the log and out to
+ * the clients: `launcher wait C; launcher logs C` sees every line. */
+static void report_main(struct session *s, bool force)
+{
+	struct proc *main = s->procs[0];
+
+	if (s->main_reported || !main->exited ||
+	    (!force && !proc_drained(main) && now_ns() < main->drain_deadline))
 		return;
-	s->exit_code = exit_code_for_wait(&p->status);
+	s->main_reported = true;
 	if (s->o->on_exited)
 		s->o->on_exited(s->o->ctx, s->exit_code);
 	for (int i = 0; i < CLIENTS_MAX; i++)
@@ -716,6 +827,7 @@ static void finish_procs(struct session *s)
 {
 	uint64_t now = now_ns();
 
+	report_main(s, false);
 	for (int i = 1; i < PROCS_MAX; i++) {
 		struct proc *p = s->procs[i];
 		if (!p || !p->exited || (!proc_drained(p) && now < p->drain_deadline))
@@ -731,12 +843,14 @@ static bool session_over(struct session *s)
 {
 	struct proc *main = s->procs[0];
 
-	if (s->cancelled)
+	if (s->cancelled || s->broken)
 		return true;
 	if (!main->exited)
 		return false;
-	if (now_ns() >= main->drain_deadline)
+	if (now_ns() >= main->drain_deadline) {
+		report_main(s, true);
 		return true;
+	}
 	if (!proc_drained(main))
 		return false;
 	/* Exec'd processes die with process 1: their exits are on the way. */
@@ -766,6 +880,7 @@ static void add_pump_fds(struct pump *p, struct pollfd *pfd, struct source *src,
 {
 	if (!p)
 		return;
+	pump_compact(p);
 	if (pump_pending(p)) {
 		for (int i = 0; i < p->nsinks; i++)
 			if (p->sinks[i].off < p->len) {
@@ -851,8 +966,10 @@ static int relay(struct session *s, struct error *e)
 					if (p == s->procs[0])
 						return -e->code;
 					/* An exec'd process's connection broke: it is over. */
+					if (!p->exited)
+						p->status = (struct wait_result){
+						    .exit_code = EXIT_LAUNCHER};
 					p->exited = true;
-					p->status = (struct wait_result){.exit_code = EXIT_LAUNCHER};
 					p->drain_deadline = 0;
 				}
 				break;
@@ -919,6 +1036,7 @@ int run_session(struct booted *b, struct agent_request *create, const struct run
 	main = s->procs[0] = proc_new(1, b->control_fd, o->tty);
 	if (o->client_fd >= 0) {
 		first = client_add(s, o->client_fd, o->foreground ? CLIENT_FOREGROUND : CLIENT_STARTER);
+		first->borrowed = true; /* the caller's, closed by the caller */
 		if (o->foreground) {
 			first->own_stdio = true;
 			for (int i = 0; i < 3; i++)
@@ -950,14 +1068,22 @@ int run_session(struct booted *b, struct agent_request *create, const struct run
 		first->done = true;
 	}
 	/* From here the agent's exit event ends the session (no wait needed). */
-	fd_set_nonblock(b->control_fd, true);
+	control_send_timeout(b->control_fd);
 	r = relay(s, e);
+	if (r < 0 && main->exited && !s->cancelled) {
+		/* The exit status came before the trouble: it stands. */
+		error_clear(e);
+		r = 0;
+	}
 	if (r == 0 && s->cancelled)
 		r = error_set(e, ECANCELED, "the client of the monitor went away");
-	if (r == 0)
+	else if (r == 0 && s->broken && !main->exited)
+		r = error_set(e, EIO, "the agent stopped taking requests");
+	if (r == 0) {
+		report_main(s, true);
 		*ret_exit = s->exit_code;
+	}
 out:
-	fd_set_nonblock(b->control_fd, false);
 	session_free(s, r == 0 ? s->exit_code : r == 1 ? *ret_exit : EXIT_LAUNCHER,
 		     r == 0 ? NULL : e->msg);
 	return r;

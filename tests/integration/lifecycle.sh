@@ -94,6 +94,9 @@ rc=0; L exec c1 no-such-cmd 2>"$WORK/e" || rc=$?
 [ "$(echo piped | L exec -i c1 cat)" = piped ] || fail "exec -i"
 L exec -d c1 sh -c 'sleep 1; echo detached > /tmp/d'
 until_ok 10 "$LAUNCHER" exec c1 test -f /tmp/d
+# exec -d's output goes nowhere, but its writes succeed (no EPIPE/SIGPIPE)
+L exec -d c1 sh -c 'sleep 0.5; for i in $(seq 1 300); do echo out-$i; echo err-$i >&2; done; echo ok > /tmp/d2'
+until_ok 15 "$LAUNCHER" exec c1 test -f /tmp/d2
 pass "exec sees the container's files and processes, exit codes, -e -w -u -i -d"
 
 t0=$(date +%s%N)
@@ -142,6 +145,45 @@ L restart c2 >/dev/null
 [ "$(field c2 'd["RestartCount"]')" = 1 ] || fail "RestartCount $(field c2 'd["RestartCount"]')"
 pass "wait prints the exit code; kill; restart"
 
+# wait returns once the output is all in the log
+L run -d --name last busybox sh -c 'seq 1 5000' >/dev/null
+[ "$(L wait last)" = 0 ] || fail "last's exit code"
+[ "$(L logs last | tail -1)" = 5000 ] || fail "logs right after wait end with '$(L logs last | tail -1)'"
+pass "wait; logs: the last line is in the log"
+dom=$(field last 'd["VM"]["Domain"]')
+until_ok 30 sh -c "! virsh list --all --name | grep -qx $dom" # powered off: not counted below
+
+# two starts at once start one VM
+L create --name twice busybox sleep 1000 >/dev/null
+before=$(virsh list --name | grep -c '^launcher-' || true)
+L start twice >"$WORK/s1" 2>&1 &
+s1=$!
+L start twice >"$WORK/s2" 2>&1 &
+s2=$!
+wait_exit $s1 60
+wait_exit $s2 60
+wait $s1 || fail "first start: $(cat "$WORK/s1")"
+wait $s2 || fail "second start: $(cat "$WORK/s2")"
+[ "$(state_of twice)" = running ] || fail "twice is $(state_of twice)"
+sleep 1
+after=$(virsh list --name | grep -c '^launcher-' || true)
+[ $((after - before)) = 1 ] || fail "two starts made $((after - before)) VMs"
+L rm -f twice >/dev/null
+pass "two starts at once: one VM, both succeed"
+
+# a client that stops reading (a paused pager) does not stall the monitor
+L run -d --name flood busybox sh -c 'while true; do echo 0123456789012345678901234567890123456789; done' >/dev/null
+mkfifo "$WORK/fifo"
+exec 9<>"$WORK/fifo" # held open, never read
+L attach flood </dev/null >"$WORK/fifo" 2>&1 &
+stuck=$!
+sleep 2
+timeout 20 "$LAUNCHER" exec flood true || fail "exec hung behind a client that does not read"
+timeout 30 "$LAUNCHER" stop -t 1 flood >/dev/null || fail "stop hung behind a client that does not read"
+wait_exit $stuck 20
+exec 9<&-
+pass "a client that does not read stalls neither exec nor stop"
+
 # --- inspect ---
 L run -d --name insp --memory 64m --cpus 1.5 busybox sleep 1000 >/dev/null
 python3 - <<EOF || fail "inspect: $(L inspect insp)"
@@ -160,7 +202,7 @@ assert vm["Accelerator"] in ("tcg", "kvm") and vm["ConsoleLog"] and vm["VsockSoc
 import os; assert os.path.exists(vm["ConsoleLog"]), vm
 open("$WORK/insp-domain", "w").write(vm["Domain"])
 EOF
-virsh list --name | grep -qx "$(cat "$WORK/insp-domain")" || fail "inspect's domain is not running"
+virsh list --name | grep -qx "$(cat "$WORK/insp-domain")" || fail "inspect's domain $(cat "$WORK/insp-domain") is not running: $(virsh list --all; L ps -a)"
 pass "inspect: Id, Name, State, Config, HostConfig and the VM"
 
 # --- rm: refused while running, -f kills, nothing left ---

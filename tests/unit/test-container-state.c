@@ -166,7 +166,7 @@ static void test_dead_monitor(void **state)
 	assert_int_equal(pipe(sync), 0);
 	pid = fork();
 	if (pid == 0) {
-		if (container_monitor_lock(root, c.id, &e) < 0)
+		if (container_monitor_lock(root, c.id, 1000, &e) < 0)
 			_exit(1);
 		(void)!write(sync[1], "x", 1);
 		pause();
@@ -191,6 +191,80 @@ static void test_dead_monitor(void **state)
 	container_record_free(&r);
 	close(sync[0]);
 	close(sync[1]);
+	container_config_free(&c);
+}
+
+/* Two monitors for one container: the second, while the first runs it,
+ * gets -EWOULDBLOCK; while the first is on its way out (not running), it
+ * waits, here until its timeout. */
+static void test_monitor_lock_contention(void **state)
+{
+	struct container_config c;
+	struct error e = {0};
+	int first, r;
+	pid_t pid = 42;
+
+	new_config(&c, "contended");
+	assert_int_equal(container_create(root, &c, &e), 0);
+	first = container_monitor_lock(root, c.id, 1000, &e);
+	assert_true(first >= 0);
+	r = container_monitor_lock(root, c.id, 200, &e);
+	assert_int_equal(r, -ETIMEDOUT);
+	assert_non_null(strstr(e.msg, "previous monitor"));
+	error_clear(&e);
+	assert_int_equal(container_update(root, c.id, set_running, &pid, &e), 0);
+	assert_int_equal(container_monitor_lock(root, c.id, 1000, &e), -EWOULDBLOCK);
+	close(first);
+	r = container_monitor_lock(root, c.id, 1000, &e);
+	assert_true(r >= 0);
+	close(r);
+	container_config_free(&c);
+}
+
+static int set_bad_error(struct container_state *s, void *ctx, struct error *e)
+{
+	/* A guest's console tail, cut in the middle of a character. */
+	snprintf(s->error, sizeof(s->error), "boot failed: \xff\xfe caf\xc3");
+	s->status = CONTAINER_EXITED;
+	return 0;
+}
+
+/* Text that is not UTF-8 still makes a readable record. */
+static void test_non_utf8_text(void **state)
+{
+	struct container_config c;
+	struct container_record r;
+	struct error e = {0};
+
+	new_config(&c, "bytes");
+	assert_int_equal(container_create(root, &c, &e), 0);
+	assert_int_equal(container_update(root, c.id, set_bad_error, NULL, &e), 0);
+	assert_int_equal(container_load(root, c.id, &r, &e), 0);
+	assert_int_equal(r.state.status, CONTAINER_EXITED);
+	assert_string_equal(r.state.error, "boot failed: ?? caf?");
+	container_record_free(&r);
+	container_config_free(&c);
+}
+
+/* rm leaves nothing, and a reader after it finds nothing (nor makes
+ * anything). */
+static void test_remove(void **state)
+{
+	struct container_config c;
+	struct container_record r;
+	struct error e = {0};
+	char dir[4096];
+	struct stat st;
+
+	new_config(&c, "doomed");
+	assert_int_equal(container_create(root, &c, &e), 0);
+	container_path(root, c.id, NULL, dir, sizeof(dir));
+	assert_int_equal(container_remove(root, c.id, &e), 0);
+	assert_int_equal(stat(dir, &st), -1);
+	assert_true(container_load(root, c.id, &r, &e) < 0);
+	assert_false(container_monitor_alive(root, c.id));
+	assert_int_equal(stat(dir, &st), -1);
+	assert_int_equal(container_remove(root, c.id, &e), 0);
 	container_config_free(&c);
 }
 
@@ -268,6 +342,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 	    cmocka_unit_test(test_name_rules),
 	    cmocka_unit_test_setup_teardown(test_dead_monitor, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_monitor_lock_contention, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_non_utf8_text, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_order, setup, teardown),
 	    cmocka_unit_test(test_bad_records),
 	};

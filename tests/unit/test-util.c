@@ -276,6 +276,18 @@ static void test_fd_set_nonblock(void **state)
 	assert_int_equal(fd_set_nonblock(p[0], true), -EBADF);
 }
 
+static void test_utf8_scrub(void **state)
+{
+	char ok[] = "plain, caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80";
+	char bad[] = "a\xff" "b\xc0\xaf" "c\xed\xa0\x80" "d\xf4\x90\x80\x80" "e\xe2\x82";
+
+	utf8_scrub(ok);
+	assert_string_equal(ok, "plain, caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80");
+	/* Bad lead byte, overlong, surrogate, above U+10FFFF, cut short. */
+	utf8_scrub(bad);
+	assert_string_equal(bad, "a?b??c???d????e??");
+}
+
 static void test_now_ns_monotonic(void **state)
 {
 	uint64_t a = now_ns();
@@ -287,7 +299,7 @@ static void test_now_ns_monotonic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_size_valid),	cmocka_unit_test(test_parse_size_invalid),
+	    cmocka_unit_test(test_utf8_scrub), cmocka_unit_test(test_parse_size_valid),	cmocka_unit_test(test_parse_size_invalid),
 	    cmocka_unit_test(test_parse_size_overflow), cmocka_unit_test(test_parse_uint),
 	    cmocka_unit_test(test_bprintf_fits),	cmocka_unit_test(test_bprintf_truncation),
 	    cmocka_unit_test(test_xasprintf_xstrdup),	cmocka_unit_test(test_write_full_read_full),
