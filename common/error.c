@@ -78,3 +78,42 @@ void error_clear(struct error *e)
 		e->msg[0] = '\0';
 	}
 }
+
+const char *error_quote(char *buf, size_t size, const char *s)
+{
+	size_t n = 0, i;
+
+	buf[n++] = '"';
+	for (i = 0; s[i] && n < size - 5; i++) {
+		unsigned char c = (unsigned char)s[i];
+		buf[n++] = c < 0x20 || c >= 0x7f || c == '"' || c == '\\' ? '?' : (char)c;
+	}
+	if (s[i]) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return buf;
+}
+
+void error_make_printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
+const char *error_field(char buf[static ERROR_FIELD_MAX], const char *where, const char *key)
+{
+	if (bprintf(buf, ERROR_FIELD_MAX, "%s%s%s", where, *where ? "." : "", key) < 0)
+		buf[ERROR_FIELD_MAX - 1] = '\0';
+	return buf;
+}
+
+const char *error_element(char buf[static ERROR_FIELD_MAX], const char *where, size_t i)
+{
+	if (bprintf(buf, ERROR_FIELD_MAX, "%s[%zu]", where, i) < 0)
+		buf[ERROR_FIELD_MAX - 1] = '\0';
+	return buf;
+}

@@ -7,8 +7,6 @@
 
 #include "util.h"
 
-/* A field's path in error messages: "layers[3].digest". */
-#define FIELD_NAME_MAX 160
 /* Input quoted in an error message: room for a digest and a little more. */
 #define QUOTE_MAX 96
 
@@ -25,49 +23,6 @@ enum {
 	NULLABLE = 1 << 1, /* JSON null counts as absent */
 	TEXT = 1 << 2,	   /* reaches a terminal: no control characters */
 };
-
-/* --- error text ------------------------------------------------------- */
-
-static const char *field(char buf[static FIELD_NAME_MAX], const char *where, const char *key)
-{
-	if (bprintf(buf, FIELD_NAME_MAX, "%s%s%s", where, *where ? "." : "", key) < 0)
-		buf[FIELD_NAME_MAX - 1] = '\0';
-	return buf;
-}
-
-static const char *element(char buf[static FIELD_NAME_MAX], const char *where, size_t i)
-{
-	if (bprintf(buf, FIELD_NAME_MAX, "%s[%zu]", where, i) < 0)
-		buf[FIELD_NAME_MAX - 1] = '\0';
-	return buf;
-}
-
-/* Error messages reach a terminal: what they quote of the input is cut
- * short and keeps printable ASCII only. */
-static const char *quote(char buf[static QUOTE_MAX], const char *s)
-{
-	size_t n = 0, i;
-
-	buf[n++] = '"';
-	for (i = 0; s[i] && n < QUOTE_MAX - 5; i++) {
-		unsigned char c = (unsigned char)s[i];
-		buf[n++] = c < 0x20 || c >= 0x7f || c == '"' || c == '\\' ? '?' : (char)c;
-	}
-	if (s[i]) {
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n++] = '"';
-	buf[n] = '\0';
-	return buf;
-}
-
-static void make_printable(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			*s = '?';
-}
 
 /* --- checks on strings ------------------------------------------------- */
 
@@ -162,10 +117,10 @@ static int check_digest(const char *s, const char *name, struct error *e)
 		if (s + i == colon) {
 			snprintf(alg, sizeof(alg), "%.*s", (int)i, s);
 			return error_set(e, EOPNOTSUPP, "%s: unsupported digest algorithm %s", name,
-					 quote(q, alg));
+					 error_quote(q, sizeof(q), alg));
 		}
 	}
-	return error_set(e, EBADMSG, "%s: invalid digest %s", name, quote(q, s));
+	return error_set(e, EBADMSG, "%s: invalid digest %s", name, error_quote(q, sizeof(q), s));
 }
 
 /* A file inside a tar: relative, no "..", nothing a terminal would act on. */
@@ -176,13 +131,13 @@ static int check_tar_path(const char *s, const char *name, struct error *e)
 	if (!*s)
 		return error_set(e, EBADMSG, "%s: empty path", name);
 	if (s[0] == '/')
-		return error_set(e, EBADMSG, "%s: absolute path %s", name, quote(q, s));
+		return error_set(e, EBADMSG, "%s: absolute path %s", name, error_quote(q, sizeof(q), s));
 	if (!text_is_safe(s, strlen(s)))
 		return error_set(e, EBADMSG, "%s: contains control characters", name);
 	for (const char *p = s;; p++) {
 		if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
 			return error_set(e, EBADMSG, "%s: path %s has a \"..\" component", name,
-					 quote(q, s));
+					 error_quote(q, sizeof(q), s));
 		p = strchr(p, '/');
 		if (!p)
 			return 0;
@@ -194,7 +149,7 @@ static int check_env(const char *s, const char *name, struct error *e)
 	char q[QUOTE_MAX];
 
 	if (s[0] == '=' || !strchr(s, '='))
-		return error_set(e, EBADMSG, "%s: %s is not NAME=VALUE", name, quote(q, s));
+		return error_set(e, EBADMSG, "%s: %s is not NAME=VALUE", name, error_quote(q, sizeof(q), s));
 	return 0;
 }
 
@@ -229,16 +184,16 @@ static int get_member(json_t *obj, const char *where, const char *key, json_type
 		      json_t **ret, struct error *e)
 {
 	json_t *v = json_object_get(obj, key);
-	char name[FIELD_NAME_MAX];
+	char name[ERROR_FIELD_MAX];
 
 	*ret = NULL;
 	if (!v || (json_is_null(v) && (flags & NULLABLE))) {
 		if (flags & REQUIRED)
-			return error_set(e, EBADMSG, "%s: missing", field(name, where, key));
+			return error_set(e, EBADMSG, "%s: missing", error_field(name, where, key));
 		return 0;
 	}
 	if (json_typeof(v) != t)
-		return error_set(e, EBADMSG, "%s: not %s", field(name, where, key), type_name(t));
+		return error_set(e, EBADMSG, "%s: not %s", error_field(name, where, key), type_name(t));
 	*ret = v;
 	return 0;
 }
@@ -265,13 +220,13 @@ static int string_value(json_t *v, const char *name, unsigned flags, size_t max,
 static int get_string(json_t *obj, const char *where, const char *key, unsigned flags, size_t max,
 		      const char **ret, struct error *e)
 {
-	char name[FIELD_NAME_MAX];
+	char name[ERROR_FIELD_MAX];
 	json_t *v;
 
 	*ret = NULL;
 	if (get_member(obj, where, key, JSON_STRING, flags, &v, e) < 0)
 		return -EBADMSG;
-	return v ? string_value(v, field(name, where, key), flags, max, ret, e) : 0;
+	return v ? string_value(v, error_field(name, where, key), flags, max, ret, e) : 0;
 }
 
 /* Into a fixed buffer of `size` bytes; "" when absent. */
@@ -300,7 +255,7 @@ static int dup_string(json_t *obj, const char *where, const char *key, unsigned 
 static int get_uint(json_t *obj, const char *where, const char *key, uint64_t max, uint64_t *ret,
 		    struct error *e)
 {
-	char name[FIELD_NAME_MAX];
+	char name[ERROR_FIELD_MAX];
 	json_int_t i;
 	json_t *v;
 
@@ -309,7 +264,7 @@ static int get_uint(json_t *obj, const char *where, const char *key, uint64_t ma
 	i = json_integer_value(v);
 	if (i < 0 || (uint64_t)i > max)
 		return error_set(e, EBADMSG, "%s: %lld is out of range [0, %llu]",
-				 field(name, where, key), (long long)i, (unsigned long long)max);
+				 error_field(name, where, key), (long long)i, (unsigned long long)max);
 	*ret = (uint64_t)i;
 	return 0;
 }
@@ -329,7 +284,7 @@ static int get_strv(json_t *obj, const char *where, const char *key, unsigned fl
 		    int (*check)(const char *s, const char *name, struct error *e), char ***ret,
 		    size_t *ret_n, bool *ret_present, struct error *e)
 {
-	char name[FIELD_NAME_MAX], item[FIELD_NAME_MAX];
+	char name[ERROR_FIELD_MAX], item[ERROR_FIELD_MAX];
 	char **out;
 	size_t n, i;
 	json_t *a;
@@ -343,7 +298,7 @@ static int get_strv(json_t *obj, const char *where, const char *key, unsigned fl
 	*ret_n = 0;
 	if (!a)
 		return 0;
-	field(name, where, key);
+	error_field(name, where, key);
 	n = json_array_size(a);
 	if (n > max_items)
 		return error_set(e, EBADMSG, "%s: more than %zu entries", name, max_items);
@@ -352,7 +307,7 @@ static int get_strv(json_t *obj, const char *where, const char *key, unsigned fl
 		json_t *v = json_array_get(a, i);
 		const char *s;
 
-		element(item, name, i);
+		error_element(item, name, i);
 		if (!json_is_string(v)) {
 			strv_free(out, i);
 			return error_set(e, EBADMSG, "%s: not a string", item);
@@ -385,7 +340,7 @@ static json_t *load(const char *json, size_t len, json_type t, struct error *e)
 	}
 	root = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		make_printable(jerr.text);
+		error_make_printable(jerr.text);
 		error_set(e, EBADMSG, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
 		return NULL;
 	}
@@ -453,7 +408,7 @@ static int check_media_type(json_t *root, enum oci_kind want, const char *fallba
 	if (is_schema1(mt))
 		return error_set(e, EOPNOTSUPP, "schema 1 manifests are not supported");
 	if (media_type_kind(mt) != want)
-		return error_set(e, EBADMSG, "mediaType: %s is not %s", quote(q, mt),
+		return error_set(e, EBADMSG, "mediaType: %s is not %s", error_quote(q, sizeof(q), mt),
 				 kind_name(want));
 	snprintf(ret, OCI_MEDIA_TYPE_MAX, "%s", mt);
 	return 0;
@@ -461,7 +416,7 @@ static int check_media_type(json_t *root, enum oci_kind want, const char *fallba
 
 static int parse_platform(json_t *obj, const char *where, struct oci_descriptor *d, struct error *e)
 {
-	char name[FIELD_NAME_MAX], q[QUOTE_MAX];
+	char name[ERROR_FIELD_MAX], q[QUOTE_MAX];
 	struct {
 		const char *key;
 		char *buf;
@@ -477,9 +432,9 @@ static int parse_platform(json_t *obj, const char *where, struct oci_descriptor 
 		return -EBADMSG;
 	if (!p)
 		return 0;
-	field(name, where, "platform");
+	error_field(name, where, "platform");
 	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
-		char sub[FIELD_NAME_MAX];
+		char sub[ERROR_FIELD_MAX];
 		const char *s;
 
 		if (get_string(p, name, fields[i].key, fields[i].flags, OCI_STRING_MAX, &s, e) < 0)
@@ -488,7 +443,7 @@ static int parse_platform(json_t *obj, const char *where, struct oci_descriptor 
 			continue;
 		if (!valid_platform_name(s))
 			return error_set(e, EBADMSG, "%s: invalid name %s",
-					 field(sub, name, fields[i].key), quote(q, s));
+					 error_field(sub, name, fields[i].key), error_quote(q, sizeof(q), s));
 		snprintf(fields[i].buf, OCI_PLATFORM_MAX, "%s", s);
 	}
 	return 0;
@@ -497,7 +452,7 @@ static int parse_platform(json_t *obj, const char *where, struct oci_descriptor 
 static int parse_descriptor(json_t *obj, const char *where, bool with_platform,
 			    struct oci_descriptor *d, struct error *e)
 {
-	char name[FIELD_NAME_MAX], q[QUOTE_MAX];
+	char name[ERROR_FIELD_MAX], q[QUOTE_MAX];
 	const char *s;
 	json_t *ann;
 	int r;
@@ -508,10 +463,10 @@ static int parse_descriptor(json_t *obj, const char *where, bool with_platform,
 		return -EBADMSG;
 	if (!valid_media_type(s))
 		return error_set(e, EBADMSG, "%s: invalid media type %s",
-				 field(name, where, "mediaType"), quote(q, s));
+				 error_field(name, where, "mediaType"), error_quote(q, sizeof(q), s));
 	snprintf(d->media_type, sizeof(d->media_type), "%s", s);
 	if ((r = get_string(obj, where, "digest", REQUIRED, OCI_STRING_MAX, &s, e)) < 0 ||
-	    (r = check_digest(s, field(name, where, "digest"), e)) < 0)
+	    (r = check_digest(s, error_field(name, where, "digest"), e)) < 0)
 		return r;
 	snprintf(d->digest, sizeof(d->digest), "%s", s);
 	if (get_uint(obj, where, "size", OCI_BLOB_SIZE_MAX, &d->size, e) < 0)
@@ -520,10 +475,10 @@ static int parse_descriptor(json_t *obj, const char *where, bool with_platform,
 		return -EBADMSG;
 	if (get_member(obj, where, "annotations", JSON_OBJECT, OPTIONAL, &ann, e) < 0)
 		return -EBADMSG;
-	if (ann && copy_string(ann, field(name, where, "annotations"), ANNOTATION_REF_NAME, TEXT,
+	if (ann && copy_string(ann, error_field(name, where, "annotations"), ANNOTATION_REF_NAME, TEXT,
 			       d->ref_name, sizeof(d->ref_name), e) < 0)
 		return -EBADMSG;
-	if (ann && copy_string(ann, field(name, where, "annotations"), ANNOTATION_IMAGE_NAME, TEXT,
+	if (ann && copy_string(ann, error_field(name, where, "annotations"), ANNOTATION_IMAGE_NAME, TEXT,
 			       d->image_name, sizeof(d->image_name), e) < 0)
 		return -EBADMSG;
 	return 0;
@@ -533,7 +488,7 @@ static int parse_descriptor(json_t *obj, const char *where, bool with_platform,
 static int parse_descriptors(json_t *root, const char *key, size_t max, bool with_platform,
 			     struct oci_descriptor **ret, size_t *ret_n, struct error *e)
 {
-	char name[FIELD_NAME_MAX];
+	char name[ERROR_FIELD_MAX];
 	size_t n, i;
 	json_t *a;
 	int r;
@@ -546,7 +501,7 @@ static int parse_descriptors(json_t *root, const char *key, size_t max, bool wit
 	*ret = xcalloc(n, sizeof(**ret));
 	*ret_n = n;
 	for (i = 0; i < n; i++) {
-		r = parse_descriptor(json_array_get(a, i), element(name, key, i), with_platform,
+		r = parse_descriptor(json_array_get(a, i), error_element(name, key, i), with_platform,
 				     &(*ret)[i], e);
 		if (r < 0)
 			return r;
@@ -620,7 +575,7 @@ static int detect(json_t *root, const char *content_type, enum oci_kind *ret, st
 		}
 		if (header != OCI_KIND_UNKNOWN && header != doc)
 			return error_set(e, EBADMSG, "Content-Type %s does not match mediaType %s",
-					 quote(q, ct), quote(q2, mt));
+					 error_quote(q, sizeof(q), ct), error_quote(q2, sizeof(q2), mt));
 	}
 	if (doc == OCI_KIND_UNKNOWN)
 		doc = header;
@@ -805,7 +760,7 @@ static int check_platform_field(const char *s, const char *name, struct error *e
 	char q[QUOTE_MAX];
 
 	if (!valid_platform_name(s))
-		return error_set(e, EBADMSG, "%s: invalid name %s", name, quote(q, s));
+		return error_set(e, EBADMSG, "%s: invalid name %s", name, error_quote(q, sizeof(q), s));
 	return 0;
 }
 
@@ -816,7 +771,7 @@ static int check_created(const char *s, const char *name, struct error *e)
 
 	for (const char *p = s; *p; p++)
 		if (!is_alnum(*p) && !strchr(":.+-", *p))
-			return error_set(e, EBADMSG, "%s: invalid time %s", name, quote(q, s));
+			return error_set(e, EBADMSG, "%s: invalid time %s", name, error_quote(q, sizeof(q), s));
 	return 0;
 }
 
@@ -844,7 +799,7 @@ static int parse_run_config(json_t *root, struct oci_image_config *c, struct err
 
 static int parse_config(json_t *root, struct oci_image_config *c, struct error *e)
 {
-	char name[FIELD_NAME_MAX], q[QUOTE_MAX];
+	char name[ERROR_FIELD_MAX], q[QUOTE_MAX];
 	const char *s;
 	json_t *rootfs;
 
@@ -861,7 +816,7 @@ static int parse_config(json_t *root, struct oci_image_config *c, struct error *
 		return -EBADMSG;
 	if (strcmp(s, "layers") != 0)
 		return error_set(e, EBADMSG, "%s: %s is not \"layers\"",
-				 field(name, "rootfs", "type"), quote(q, s));
+				 error_field(name, "rootfs", "type"), error_quote(q, sizeof(q), s));
 	return get_strv(rootfs, "rootfs", "diff_ids", REQUIRED, OCI_LAYERS_MAX, OCI_STRING_MAX,
 			check_digest, &c->diff_ids, &c->ndiff_ids, NULL, e);
 }
@@ -898,12 +853,12 @@ void docker_save_manifest_free(struct docker_save_entry *v, size_t n)
 static int parse_save_entry(json_t *obj, const char *where, struct docker_save_entry *d,
 			    struct error *e)
 {
-	char name[FIELD_NAME_MAX];
+	char name[ERROR_FIELD_MAX];
 
 	if (!json_is_object(obj))
 		return error_set(e, EBADMSG, "%s: not an object", where);
 	if (dup_string(obj, where, "Config", REQUIRED, OCI_PATH_MAX, &d->config, e) < 0 ||
-	    check_tar_path(d->config, field(name, where, "Config"), e) < 0 ||
+	    check_tar_path(d->config, error_field(name, where, "Config"), e) < 0 ||
 	    get_strv(obj, where, "RepoTags", NULLABLE | TEXT, OCI_MANIFESTS_MAX, OCI_TAG_MAX, NULL,
 		     &d->repo_tags, &d->nrepo_tags, NULL, e) < 0 ||
 	    get_strv(obj, where, "Layers", REQUIRED, OCI_LAYERS_MAX, OCI_PATH_MAX, check_tar_path,
@@ -916,7 +871,7 @@ static int parse_save_manifest(json_t *root, struct docker_save_entry **ret, siz
 			       struct error *e)
 {
 	size_t n = json_array_size(root), i;
-	char name[FIELD_NAME_MAX];
+	char name[ERROR_FIELD_MAX];
 
 	if (n == 0)
 		return error_set(e, EBADMSG, "no images");
@@ -925,7 +880,7 @@ static int parse_save_manifest(json_t *root, struct docker_save_entry **ret, siz
 	*ret = xcalloc(n, sizeof(**ret));
 	*ret_n = n;
 	for (i = 0; i < n; i++)
-		if (parse_save_entry(json_array_get(root, i), element(name, "", i), &(*ret)[i], e) <
+		if (parse_save_entry(json_array_get(root, i), error_element(name, "", i), &(*ret)[i], e) <
 		    0)
 			return -EBADMSG;
 	return 0;
