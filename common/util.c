@@ -272,3 +272,22 @@ void utf8_scrub(char *s)
 		*p++ = '?';
 	}
 }
+
+int mkdir_p(const char *path, unsigned mode)
+{
+	char buf[4096];
+
+	if (bprintf(buf, sizeof(buf), "%s", path) < 0)
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, (mode_t)mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}

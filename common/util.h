@@ -39,6 +39,10 @@ int remove_tree(const char *dir);
  * goes into JSON, which must be UTF-8). */
 void utf8_scrub(char *s);
 
+/* mkdir -p: the missing parents (0755) and path itself (mode). Returns 0
+ * (also when it exists) or -errno. */
+int mkdir_p(const char *path, unsigned mode);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 

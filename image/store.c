@@ -51,23 +51,11 @@ static int sub(const struct store *s, char *buf, size_t size, const char *dir, c
 		   : 0;
 }
 
-static int mkdir_p(const char *path, mode_t mode, struct error *e)
+static int make_dir(const char *path, mode_t mode, struct error *e)
 {
-	char buf[4096];
+	int r = mkdir_p(path, mode);
 
-	if (bprintf(buf, sizeof(buf), "%s", path) < 0)
-		return error_set(e, ENAMETOOLONG, "store path %s is too long", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return error_errno(e, errno, "creating %s", buf);
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return error_errno(e, errno, "creating %s", buf);
-	return 0;
+	return r < 0 ? error_errno(e, -r, "creating %s", path) : 0;
 }
 
 int store_open(struct store *s, const char *root, struct error *e)
@@ -91,7 +79,7 @@ int store_open(struct store *s, const char *root, struct error *e)
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
 		if (sub(s, path, sizeof(path), "", dirs[i].rel) < 0)
 			return error_set(e, ENAMETOOLONG, "store root %s is too long", s->root);
-		if (mkdir_p(path, dirs[i].mode, e) < 0)
+		if (make_dir(path, dirs[i].mode, e) < 0)
 			return error_prefix(e, "image store %s", s->root);
 	}
 	return 0;
