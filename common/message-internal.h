@@ -27,3 +27,12 @@ int msg_parse_process_result(enum agent_op op, json_t *result, struct agent_repl
 /* Events the agent pushes (message-process.c). */
 json_t *msg_format_event(const struct agent_event *ev);
 int msg_parse_event(json_t *root, struct agent_event *ret, struct error *e);
+
+/* message-container.c: the confinement parts of create. */
+json_t *msg_format_security(const struct process_security *s);
+int msg_parse_security(json_t *obj, struct process_security *s, struct error *e);
+json_t *msg_format_groups(const uint32_t *groups, size_t n);
+int msg_parse_groups(json_t *a, uint32_t **ret, size_t *ret_n, struct error *e);
+json_t *msg_format_container(const struct container_spec *c);
+int msg_parse_container(json_t *obj, struct container_spec *c, struct error *e);
+bool msg_valid_tag(const char *s);

@@ -31,13 +31,17 @@ void process_spec_free(struct process_spec *p)
 	free_strv(p->args);
 	free_strv(p->env);
 	free(p->cwd);
+	free(p->groups);
+	process_security_free(&p->sec);
 	memset(p, 0, sizeof(*p));
 }
 
 void agent_request_free(struct agent_request *req)
 {
-	if (req->op == AGENT_OP_CREATE)
+	if (req->op == AGENT_OP_CREATE) {
 		process_spec_free(&req->u.create.spec);
+		container_spec_free(&req->u.create.ct);
+	}
 }
 
 static json_t *strv_to_json(char **v, size_t n)
@@ -61,9 +65,18 @@ static json_t *format_spec(const struct process_spec *p)
 		json_decref(env);
 		return NULL;
 	}
-	return json_pack("{sososssIsIsbsbsIsI}", "args", args, "env", env, "cwd", p->cwd ? p->cwd : "/",
-			 "uid", (json_int_t)p->uid, "gid", (json_int_t)p->gid, "terminal", p->terminal,
-			 "stdin", p->stdin, "rows", (json_int_t)p->rows, "cols", (json_int_t)p->cols);
+	json_t *o = json_pack("{sososssIsIsbsbsIsI}", "args", args, "env", env, "cwd",
+			      p->cwd ? p->cwd : "/", "uid", (json_int_t)p->uid, "gid",
+			      (json_int_t)p->gid, "terminal", p->terminal, "stdin", p->stdin, "rows",
+			      (json_int_t)p->rows, "cols", (json_int_t)p->cols);
+
+	if (!o)
+		return NULL;
+	if (p->ngroups)
+		json_object_set_new(o, "groups", msg_format_groups(p->groups, p->ngroups));
+	if (p->sec.set)
+		json_object_set_new(o, "security", msg_format_security(&p->sec));
+	return o;
 }
 
 json_t *msg_format_process_request(const struct agent_request *req)
@@ -72,13 +85,21 @@ json_t *msg_format_process_request(const struct agent_request *req)
 
 	switch (req->op) {
 	case AGENT_OP_CREATE: {
-		json_t *spec = format_spec(&req->u.create.spec);
+		json_t *spec = format_spec(&req->u.create.spec), *o, *ct;
 		if (!spec)
 			return NULL;
-		return json_pack("{sIsIssssssso}", "process", (json_int_t)req->u.create.process,
-				 "join", (json_int_t)req->u.create.join, "rootfs_tag",
-				 req->u.create.rootfs_tag, "rootfs_disk", req->u.create.rootfs_disk,
-				 "hostname", req->u.create.hostname, "spec", spec);
+		o = json_pack("{sIsIssssssso}", "process", (json_int_t)req->u.create.process,
+			      "join", (json_int_t)req->u.create.join, "rootfs_tag",
+			      req->u.create.rootfs_tag, "rootfs_disk", req->u.create.rootfs_disk,
+			      "hostname", req->u.create.hostname, "spec", spec);
+		if (o && !req->u.create.join) {
+			ct = msg_format_container(&req->u.create.ct);
+			if (!ct || json_object_set_new(o, "container", ct) < 0) {
+				json_decref(o);
+				return NULL;
+			}
+		}
+		return o;
 	}
 	case AGENT_OP_ATTACH:
 		return json_pack("{sIss}", "process", (json_int_t)req->u.attach.process, "stream",
@@ -157,7 +178,7 @@ static int valid_hostname(const char *s)
 	return 1;
 }
 
-static int valid_tag(const char *s)
+bool msg_valid_tag(const char *s)
 {
 	return s[0] && valid_hostname(s) && strlen(s) < MSG_TAG_MAX;
 }
@@ -212,6 +233,9 @@ static int parse_spec(json_t *obj, struct process_spec *p, struct error *e)
 	if (msg_get_uint(obj, "cols", false, UINT16_MAX, &v, e) < 0)
 		return -EBADMSG;
 	p->cols = (uint16_t)v;
+	if (msg_parse_groups(json_object_get(obj, "groups"), &p->groups, &p->ngroups, e) < 0 ||
+	    msg_parse_security(json_object_get(obj, "security"), &p->sec, e) < 0)
+		return -EBADMSG;
 	return 0;
 }
 
@@ -236,7 +260,7 @@ static int parse_create(json_t *root, struct create_args *c, struct error *e)
 		return -EBADMSG;
 	if (get_string(root, "rootfs_tag", MSG_TAG_MAX - 1, &s, e) < 0)
 		return -EBADMSG;
-	if (s[0] && !valid_tag(s))
+	if (s[0] && !msg_valid_tag(s))
 		return error_set(e, EBADMSG, "\"rootfs_tag\" is not a valid 9p tag");
 	strcpy(c->rootfs_tag, s);
 	if (json_object_get(root, "rootfs_disk")) {
@@ -262,9 +286,13 @@ static int parse_create(json_t *root, struct create_args *c, struct error *e)
 			return error_set(e, EBADMSG,
 					 "a joining process takes no \"rootfs_tag\", "
 					 "\"rootfs_disk\" or \"hostname\"");
+		if (json_object_get(root, "container"))
+			return error_set(e, EBADMSG, "a joining process takes no \"container\"");
 	} else if (!c->rootfs_tag[0] == !c->rootfs_disk[0]) {
 		return error_set(e, EBADMSG,
 				 "exactly one of \"rootfs_tag\" and \"rootfs_disk\" is needed");
+	} else if (msg_parse_container(json_object_get(root, "container"), &c->ct, e) < 0) {
+		return -EBADMSG;
 	}
 	return parse_spec(json_object_get(root, "spec"), &c->spec, e);
 }
@@ -316,8 +344,8 @@ json_t *msg_format_process_result(enum agent_op op, const struct agent_reply *re
 	case AGENT_OP_START:
 		return json_pack("{sI}", "pid", (json_int_t)reply->u.start.pid);
 	case AGENT_OP_WAIT:
-		return json_pack("{sisi}", "exit_code", reply->u.wait.exit_code, "signal",
-				 reply->u.wait.signal);
+		return json_pack("{sisisb}", "exit_code", reply->u.wait.exit_code, "signal",
+				 reply->u.wait.signal, "oom_killed", reply->u.wait.oom_killed);
 	default:
 		return json_object();
 	}
@@ -327,6 +355,7 @@ int msg_parse_process_result(enum agent_op op, json_t *result, struct agent_repl
 			     struct error *e)
 {
 	uint64_t v = 0, sig = 0;
+	json_t *oom;
 
 	switch (op) {
 	case AGENT_OP_START:
@@ -342,6 +371,10 @@ int msg_parse_process_result(enum agent_op op, json_t *result, struct agent_repl
 			return error_set(e, EBADMSG, "wait: both an exit code and a signal");
 		ret->u.wait.exit_code = (int)v;
 		ret->u.wait.signal = (int)sig;
+		oom = json_object_get(result, "oom_killed");
+		if (oom && !json_is_boolean(oom))
+			return error_set(e, EBADMSG, "\"oom_killed\" must be a boolean");
+		ret->u.wait.oom_killed = json_is_true(oom);
 		return 0;
 	default:
 		return 0;
@@ -354,9 +387,9 @@ static const char *const event_names[] = {
 
 json_t *msg_format_event(const struct agent_event *ev)
 {
-	return json_pack("{sssIsisi}", "event", event_names[ev->kind], "process",
+	return json_pack("{sssIsisisb}", "event", event_names[ev->kind], "process",
 			 (json_int_t)ev->process, "exit_code", ev->exit.exit_code, "signal",
-			 ev->exit.signal);
+			 ev->exit.signal, "oom_killed", ev->exit.oom_killed);
 }
 
 int msg_parse_event(json_t *root, struct agent_event *ret, struct error *e)

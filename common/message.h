@@ -69,6 +69,44 @@ struct diag_args {
 #define MSG_DISK_MAX 8 /* "vd" + one or two letters */
 #define MSG_PROCESS_MAX 1024
 
+#define MSG_GROUPS_MAX 64	    /* supplementary groups */
+#define MSG_RLIMITS_MAX 16
+#define MSG_SECCOMP_INSNS_MAX 4096 /* the kernel's BPF_MAXINSNS */
+#define MSG_MOUNTS_MAX 64
+#define MSG_CAP_LAST 40		    /* CAP_CHECKPOINT_RESTORE */
+#define MSG_CAP_ALL ((UINT64_C(1) << (MSG_CAP_LAST + 1)) - 1)
+
+enum capset {
+	CAPSET_BOUNDING,
+	CAPSET_EFFECTIVE,
+	CAPSET_PERMITTED,
+	CAPSET_INHERITABLE,
+	CAPSET_AMBIENT,
+	CAPSET__MAX,
+};
+
+/* A resource limit (setrlimit): resource is RLIMIT_*, named on the wire as
+ * Docker's --ulimit does ("nofile", "nproc", ...). */
+struct rlimit_spec {
+	int resource;
+	uint64_t soft, hard; /* UINT64_MAX: unlimited */
+};
+
+/* What confines a process: applied, in runc's order, as the last steps
+ * before execve. The host decides it all (the seccomp profile is compiled
+ * to BPF on the host); the agent only applies it. A process that joins a
+ * container without one (set false) gets its container's. */
+struct process_security {
+	bool set;
+	uint64_t caps[CAPSET__MAX]; /* masks of CAP_* bits */
+	bool no_new_privs;
+	uint8_t *seccomp;	    /* struct sock_filter[], or NULL: none */
+	size_t seccomp_len;	    /* bytes, a multiple of 8 */
+	uint32_t seccomp_flags;	    /* SECCOMP_FILTER_FLAG_* */
+	struct rlimit_spec rlimits[MSG_RLIMITS_MAX];
+	size_t nrlimits;
+};
+
 /* A process to run in the container: args[0] is looked up in PATH of env
  * when it has no slash. Strings are malloc'd; free with process_spec_free. */
 struct process_spec {
@@ -82,9 +120,60 @@ struct process_spec {
 	bool terminal; /* a pty for stdin/stdout/stderr, one "pty" stream */
 	bool stdin;    /* a stdin stream will be attached; else stdin is /dev/null */
 	uint16_t rows, cols;
+	uint32_t *groups; /* supplementary groups, ngroups of them */
+	size_t ngroups;
+	struct process_security sec;
 };
 
 void process_spec_free(struct process_spec *p);
+void process_security_free(struct process_security *s);
+/* A deep copy of src into *dst (which holds nothing). */
+void process_security_copy(struct process_security *dst, const struct process_security *src);
+
+/* A file system mounted into the container, after its root: a 9p share of
+ * the VM (a volume) or a tmpfs. */
+enum mount_kind {
+	MOUNT_9P,
+	MOUNT_TMPFS,
+};
+
+#define MOUNT_RDONLY (1u << 0)
+#define MOUNT_NOSUID (1u << 1)
+#define MOUNT_NODEV (1u << 2)
+#define MOUNT_NOEXEC (1u << 3)
+#define MOUNT_FLAGS_ALL 0xfu
+
+struct mount_spec {
+	enum mount_kind kind;
+	char tag[MSG_TAG_MAX]; /* 9p: the share's mount tag */
+	char *target;	       /* absolute, no "..", not "/" */
+	uint32_t flags;	       /* MOUNT_* */
+	uint64_t size;	       /* tmpfs: bytes, 0: the kernel's default */
+	uint32_t mode;	       /* tmpfs: of its root, 0: 1777 */
+};
+
+/* What holds for the whole container (process 1's create only). */
+struct container_spec {
+	bool readonly_root; /* --read-only */
+	bool privileged;    /* no masked or read-only paths, /sys writable */
+	uint64_t memory;    /* cgroup memory.max in bytes, 0: none */
+	uint64_t pids;	    /* pids.max, 0: none */
+	uint32_t cpu_quota_us, cpu_period_us; /* cpu.max, 0: none */
+	uint64_t shm_size;  /* /dev/shm, bytes, 0: 64 MiB */
+	struct mount_spec *mounts;
+	size_t nmounts;
+};
+
+void container_spec_free(struct container_spec *c);
+
+/* Docker's --ulimit names ("nofile") and RLIMIT_* numbers; NULL and -1
+ * for unknown ones. */
+const char *rlimit_name(int resource);
+int rlimit_lookup(const char *name);
+
+/* Whether t is a path a mount may go to: absolute, normalized, not "/",
+ * not under /proc. */
+bool msg_valid_mount_target(const char *t);
 
 struct create_args {
 	uint32_t process;		/* the host's number for it, 1..MSG_PROCESS_MAX */
@@ -95,6 +184,7 @@ struct create_args {
 	char rootfs_tag[MSG_TAG_MAX];	/* 9p mount tag of the root filesystem, or "" */
 	char rootfs_disk[MSG_DISK_MAX]; /* or its read-only erofs disk ("vda"), or "" */
 	char hostname[MSG_HOSTNAME_MAX]; /* "" : the agent's default */
+	struct container_spec ct;	  /* empty for a joining process */
 	struct process_spec spec;
 };
 
@@ -150,6 +240,7 @@ struct start_result {
 struct wait_result {
 	int exit_code; /* 0..255 when it exited */
 	int signal;    /* 1..64 when a signal killed it, else 0 */
+	bool oom_killed; /* the container's memory limit killed a process */
 };
 
 struct agent_reply {

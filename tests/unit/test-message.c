@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "message.h"
 
@@ -270,6 +271,130 @@ static void test_request_create_bad(void **state)
 		   "\"hostname\":\"\"," SPEC_JSON "}",
 		   &req);
 	assert_int_equal(req.u.create.join, 1);
+	agent_request_free(&req);
+}
+
+/* Confinement: security, groups and the container spec go over whole. */
+static void test_request_create_confined(void **state)
+{
+	char *args[] = {"sh", NULL};
+	uint8_t bpf[16] = {0x06, 0, 0, 0, 0, 0, 0xff, 0x7f, 0x06, 0, 0, 0, 1, 0, 5, 0};
+	uint32_t groups[] = {10, 4242};
+	struct mount_spec mounts[] = {
+	    {.kind = MOUNT_9P, .tag = "vol0", .target = "/data", .flags = MOUNT_RDONLY},
+	    {.kind = MOUNT_TMPFS, .target = "/tmp", .flags = MOUNT_NOEXEC, .size = 1 << 20,
+	     .mode = 0700},
+	};
+	struct agent_request in = {.id = 7, .op = AGENT_OP_CREATE}, out;
+	struct create_args *c = &in.u.create;
+	struct process_security *sec = &c->spec.sec, *o;
+
+	c->process = 1;
+	strcpy(c->rootfs_disk, "vda");
+	c->spec = (struct process_spec){.args = args, .nargs = 1, .cwd = "/", .groups = groups,
+					.ngroups = 2};
+	sec->set = true;
+	sec->caps[CAPSET_BOUNDING] = sec->caps[CAPSET_EFFECTIVE] =
+	    sec->caps[CAPSET_PERMITTED] = 0xa80425fb;
+	sec->no_new_privs = true;
+	sec->seccomp = bpf;
+	sec->seccomp_len = sizeof(bpf);
+	sec->seccomp_flags = 2;
+	sec->rlimits[0] = (struct rlimit_spec){.resource = RLIMIT_NOFILE, .soft = 100, .hard = 200};
+	sec->rlimits[1] = (struct rlimit_spec){.resource = RLIMIT_CORE, .soft = UINT64_MAX,
+					       .hard = UINT64_MAX};
+	sec->nrlimits = 2;
+	c->ct = (struct container_spec){.readonly_root = true, .memory = 64 << 20, .pids = 64,
+					.cpu_quota_us = 150000, .cpu_period_us = 100000,
+					.shm_size = 1 << 20, .mounts = mounts, .nmounts = 2};
+	roundtrip_request(&in, &out);
+	o = &out.u.create.spec.sec;
+	assert_true(o->set);
+	assert_int_equal(o->caps[CAPSET_EFFECTIVE], 0xa80425fb);
+	assert_int_equal(o->caps[CAPSET_INHERITABLE], 0);
+	assert_true(o->no_new_privs);
+	assert_int_equal(o->seccomp_len, 16);
+	assert_memory_equal(o->seccomp, bpf, 16);
+	assert_int_equal(o->seccomp_flags, 2);
+	assert_int_equal(o->nrlimits, 2);
+	assert_int_equal(o->rlimits[0].resource, RLIMIT_NOFILE);
+	assert_int_equal(o->rlimits[0].hard, 200);
+	assert_true(o->rlimits[1].soft == UINT64_MAX);
+	assert_int_equal(out.u.create.spec.ngroups, 2);
+	assert_int_equal(out.u.create.spec.groups[1], 4242);
+	assert_true(out.u.create.ct.readonly_root);
+	assert_int_equal(out.u.create.ct.memory, 64 << 20);
+	assert_int_equal(out.u.create.ct.pids, 64);
+	assert_int_equal(out.u.create.ct.cpu_quota_us, 150000);
+	assert_int_equal(out.u.create.ct.nmounts, 2);
+	assert_string_equal(out.u.create.ct.mounts[0].tag, "vol0");
+	assert_int_equal(out.u.create.ct.mounts[0].flags, MOUNT_RDONLY);
+	assert_int_equal(out.u.create.ct.mounts[1].kind, MOUNT_TMPFS);
+	assert_int_equal(out.u.create.ct.mounts[1].mode, 0700);
+	agent_request_free(&out);
+}
+
+#define CREATE_HEAD "{\"id\":1,\"op\":\"create\",\"process\":1,\"rootfs_disk\":\"vda\",\"rootfs_tag\":\"\",\"hostname\":\"\","
+/* x: more members of the spec, each followed by a comma */
+#define SPEC_WITH(x) "\"spec\":{" x "\"args\":[\"sh\"],\"env\":[],\"cwd\":\"/\",\"uid\":0," \
+		     "\"gid\":0,\"terminal\":false,\"stdin\":false}}"
+#define CAPS0 "\"caps\":[0,0,0,0,0]"
+
+static void test_request_create_confined_bad(void **state)
+{
+	static const char *const bad[] = {
+	    /* capabilities: count, range, type, effective outside permitted */
+	    CREATE_HEAD SPEC_WITH("\"security\":{\"caps\":[0,0,0,0]}" ","),
+	    CREATE_HEAD SPEC_WITH("\"security\":{\"caps\":[0,0,0,0,4398046511104]}" ","),
+	    CREATE_HEAD SPEC_WITH("\"security\":{\"caps\":[0,-1,0,0,0]}" ","),
+	    CREATE_HEAD SPEC_WITH("\"security\":{\"caps\":[0,\"1\",0,0,0]}" ","),
+	    CREATE_HEAD SPEC_WITH("\"security\":{\"caps\":[1,1,0,0,0]}" ","),
+	    CREATE_HEAD SPEC_WITH("\"security\":{\"caps\":[1,0,1,0,1]}" ","),
+	    /* seccomp: not hex, odd, not whole instructions, too long */
+	    CREATE_HEAD SPEC_WITH("\"security\":{" CAPS0 ",\"seccomp\":\"zz00000000000000\"}" ","),
+	    CREATE_HEAD SPEC_WITH("\"security\":{" CAPS0 ",\"seccomp\":\"0600000000000000f\"}" ","),
+	    CREATE_HEAD SPEC_WITH("\"security\":{" CAPS0 ",\"seccomp\":\"06000000\"}" ","),
+	    CREATE_HEAD SPEC_WITH("\"security\":{" CAPS0 ",\"seccomp\":\"\"}" ","),
+	    CREATE_HEAD SPEC_WITH("\"security\":{" CAPS0 ",\"seccomp\":\"0600000000000000\",\"seccomp_flags\":256}" ","),
+	    /* rlimits: unknown, soft above hard, twice */
+	    CREATE_HEAD SPEC_WITH("\"security\":{" CAPS0 ",\"rlimits\":[{\"type\":\"x\",\"soft\":1,\"hard\":1}]}" ","),
+	    CREATE_HEAD SPEC_WITH("\"security\":{" CAPS0 ",\"rlimits\":[{\"type\":\"nofile\",\"soft\":2,\"hard\":1}]}" ","),
+	    CREATE_HEAD SPEC_WITH("\"security\":{" CAPS0 ",\"rlimits\":[{\"type\":\"nofile\",\"soft\":-2,\"hard\":1}]}" ","),
+	    CREATE_HEAD SPEC_WITH("\"security\":{" CAPS0 ",\"rlimits\":[{\"type\":\"nofile\",\"soft\":1,\"hard\":1},"
+				  "{\"type\":\"nofile\",\"soft\":1,\"hard\":1}]}" ","),
+	    /* groups */
+	    CREATE_HEAD SPEC_WITH("\"groups\":[-1]" ","),
+	    CREATE_HEAD SPEC_WITH("\"groups\":[\"wheel\"]" ","),
+	    CREATE_HEAD SPEC_WITH("\"groups\":7" ","),
+	    /* the container: mounts to bad places, bad kinds and tags, limits */
+	    CREATE_HEAD "\"container\":{\"mounts\":[{\"kind\":\"tmpfs\",\"target\":\"/\"}]}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"mounts\":[{\"kind\":\"tmpfs\",\"target\":\"/a/../b\"}]}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"mounts\":[{\"kind\":\"tmpfs\",\"target\":\"/proc/sys\"}]}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"mounts\":[{\"kind\":\"tmpfs\",\"target\":\"relative\"}]}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"mounts\":[{\"kind\":\"bind\",\"target\":\"/x\"}]}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"mounts\":[{\"kind\":\"9p\",\"target\":\"/x\",\"tag\":\"a b\"}]}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"mounts\":[{\"kind\":\"9p\",\"target\":\"/x\"}]}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"mounts\":[{\"kind\":\"tmpfs\",\"target\":\"/x\",\"flags\":16}]}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"pids\":99999999}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"cpu_quota_us\":5000,\"cpu_period_us\":10}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"readonly_root\":1}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":[]," SPEC_WITH(""),
+	    /* a joining process takes its container's */
+	    "{\"id\":1,\"op\":\"create\",\"process\":2,\"join\":1,\"rootfs_tag\":\"\",\"hostname\":\"\","
+	    "\"container\":{}," SPEC_WITH(""),
+	};
+	struct agent_request req;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct error e = {0};
+		if (parse_request(bad[i], strlen(bad[i]), &req, &e) == 0)
+			fail_msg("accepted: %s", bad[i]);
+		/* Refused for what is in it, not for broken JSON. */
+		if (strstr(e.msg, "invalid JSON"))
+			fail_msg("%s: %s", bad[i], e.msg);
+	}
+	request_ok(CREATE_HEAD "\"container\":{\"mounts\":[{\"kind\":\"tmpfs\",\"target\":\"/a/..b/.c\"}]}," SPEC_WITH(""),
+		   &req);
 	agent_request_free(&req);
 }
 
@@ -893,6 +1018,8 @@ int main(void)
 	    cmocka_unit_test(test_request_uses_len_not_nul),
 	    cmocka_unit_test(test_request_create),
 	    cmocka_unit_test(test_request_create_bad),
+	    cmocka_unit_test(test_request_create_confined),
+	    cmocka_unit_test(test_request_create_confined_bad),
 	    cmocka_unit_test(test_request_not_an_object),
 	    cmocka_unit_test(test_request_bad_id),
 	    cmocka_unit_test(test_request_bad_op),
