@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "console.h"
 #include "pty.h"
 #include "reply.h"
@@ -48,9 +49,14 @@ struct proc {
 	struct container_waiter waiters; /* sentinel */
 };
 
+/* The cgroup every process of the container lives in. */
+#define CONTAINER_CGROUP "container"
+
 struct container {
 	struct loop *loop;
 	bool rootfs_ready;
+	struct container_spec spec; /* process 1's: mounts, limits */
+	int cgroup_fd;		    /* -1 until process 1 is created */
 	struct proc *procs[MSG_PROCESS_MAX + 1];
 };
 
@@ -60,6 +66,7 @@ struct container *container_new(struct loop *loop)
 	struct container *ct = xcalloc(1, sizeof(*ct));
 
 	ct->loop = loop;
+	ct->cgroup_fd = -1;
 	return ct;
 }
 
@@ -124,6 +131,14 @@ static void fail_reply(const struct proc *p, struct agent_reply *reply)
 	reply_set_error(reply, 0, p->failure.code, p->failure.msg);
 }
 
+/* How it ended, and whether the container's memory limit killed anything. */
+static void proc_result(const struct proc *p, struct wait_result *ret)
+{
+	container_wait_result(p->status, ret);
+	if (p->ct->cgroup_fd >= 0)
+		ret->oom_killed = cgroup_oom_killed(p->ct->cgroup_fd);
+}
+
 /* Done: it exited, and what it wrote to its terminal went out. */
 static void check_done(struct proc *p)
 {
@@ -132,7 +147,7 @@ static void check_done(struct proc *p)
 	if (p->state != PROC_RUNNING || !p->exited || (p->spec.terminal && !p->pty_drained))
 		return;
 	p->state = PROC_DONE;
-	container_wait_result(p->status, &reply.u.wait);
+	proc_result(p, &reply.u.wait);
 	console_debug("container: process %u done (status 0x%x)", p->id, p->status);
 	complete(p, AGENT_OP_WAIT, &reply);
 }
@@ -244,6 +259,20 @@ static int free_slot(struct container *ct, uint32_t process, struct error *e)
 	return 0;
 }
 
+/* What an exec'd process does not say, it takes from its container's
+ * process 1: its confinement (caps, seccomp, rlimits), and its groups
+ * when it runs as the same user. */
+static void inherit(struct process_spec *s, const struct process_spec *leader)
+{
+	if (!s->sec.set)
+		process_security_copy(&s->sec, &leader->sec);
+	if (!s->ngroups && leader->ngroups && s->uid == leader->uid && s->gid == leader->gid) {
+		s->groups = xcalloc(leader->ngroups, sizeof(*s->groups));
+		memcpy(s->groups, leader->groups, leader->ngroups * sizeof(*s->groups));
+		s->ngroups = leader->ngroups;
+	}
+}
+
 int container_create(struct container *ct, struct create_args *a, struct error *e)
 {
 	struct proc *p, *leader = NULL;
@@ -266,6 +295,19 @@ int container_create(struct container *ct, struct create_args *a, struct error *
 		if (rootfs_prepare(a->rootfs_tag, a->rootfs_disk, e) < 0)
 			return -e->code;
 		ct->rootfs_ready = true;
+	}
+	if (!leader) {
+		int fd = cgroup_create(CONTAINER_CGROUP, &a->ct, e);
+		if (fd < 0)
+			return -e->code;
+		if (ct->cgroup_fd >= 0)
+			close(ct->cgroup_fd);
+		ct->cgroup_fd = fd;
+		container_spec_free(&ct->spec);
+		ct->spec = a->ct;
+		memset(&a->ct, 0, sizeof(a->ct));
+	} else {
+		inherit(&a->spec, &leader->spec);
 	}
 	p = xcalloc(1, sizeof(*p));
 	p->ct = ct;
@@ -334,6 +376,8 @@ int container_start(struct container *ct, uint32_t process, struct container_wai
 		return error_set(e, EALREADY, "process %u was started already", process);
 	c.spec = &p->spec;
 	c.hostname = p->hostname;
+	c.ct = &ct->spec;
+	c.cgroup_fd = ct->cgroup_fd;
 	if (p->join) {
 		struct proc *leader = ct->procs[p->join];
 		if (!leader || leader->state != PROC_RUNNING || leader->exited)
@@ -409,7 +453,7 @@ int container_wait(struct container *ct, uint32_t process, struct container_wait
 	if (p->state == PROC_FAILED)
 		return error_set(e, p->failure.code, "%s", p->failure.msg);
 	if (p->state == PROC_DONE) {
-		container_wait_result(p->status, ret);
+		proc_result(p, ret);
 		return 1;
 	}
 	w->op = AGENT_OP_WAIT;

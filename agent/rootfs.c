@@ -85,7 +85,10 @@ struct fs_mount {
 	const char *data;
 };
 
-/* What Docker gives a container, in order (/dev before what is inside). */
+/* What Docker gives a container, in order (/dev before what is inside).
+ * /sys is read-only but for --privileged; /dev/shm's size is --shm-size. */
+#define SYSFS_INDEX 1
+#define SHM_INDEX 4
 static const struct fs_mount system_mounts[] = {
     {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
     {"sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
@@ -95,6 +98,20 @@ static const struct fs_mount system_mounts[] = {
     {"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"},
     {"mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
 };
+
+/* Docker's masked paths (hidden: /dev/null over files, an empty read-only
+ * tmpfs over directories) and read-only ones, but for --privileged. */
+static const char *const masked_paths[] = {
+    "/proc/asound",	  "/proc/acpi",	       "/proc/kcore",
+    "/proc/keys",	  "/proc/latency_stats", "/proc/timer_list",
+    "/proc/timer_stats", "/proc/sched_debug",   "/proc/scsi",
+    "/sys/firmware",	  "/sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+#define VOLUME_9P_OPTIONS "trans=virtio,version=9p2000.L,msize=262144"
 
 static const struct {
 	const char *path;
@@ -113,16 +130,35 @@ static const struct {
     {"pts/ptmx", "/dev/ptmx"},
 };
 
-static int mount_system(struct error *e)
+static int mount_system(const struct container_spec *ct, struct error *e)
 {
+	char shm[64];
+
+	if (ct->shm_size)
+		snprintf(shm, sizeof(shm), "mode=1777,size=%llu", (unsigned long long)ct->shm_size);
 	for (size_t i = 0; i < sizeof(system_mounts) / sizeof(*system_mounts); i++) {
-		const struct fs_mount *m = &system_mounts[i];
+		struct fs_mount mm = system_mounts[i];
+		const struct fs_mount *m = &mm;
+
+		if (i == SYSFS_INDEX && ct->privileged)
+			mm.flags &= ~(unsigned long)MS_RDONLY;
+		if (i == SHM_INDEX && ct->shm_size)
+			mm.data = shm;
 
 		/* The image may lack the mount point; the overlay is writable. */
 		if (mkdir_mode(m->target, 0755, e) < 0)
 			return -e->code;
 		if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
 			return error_errno(e, errno, "mounting %s on %s", m->fstype, m->target);
+		if (i == SYSFS_INDEX) {
+			/* Its own cgroup (a namespace rooted there), read-only
+			 * as Docker mounts it, to read its limits from. */
+			if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2",
+				  MS_NOSUID | MS_NODEV | MS_NOEXEC | (ct->privileged ? 0 : MS_RDONLY),
+				  NULL) < 0)
+				return error_errno(e, errno, "mounting cgroup2 on /sys/fs/cgroup");
+			continue;
+		}
 		if (strcmp(m->target, "/dev") != 0)
 			continue;
 		for (size_t j = 0; j < sizeof(device_nodes) / sizeof(*device_nodes); j++)
@@ -136,7 +172,69 @@ static int mount_system(struct error *e)
 	return 0;
 }
 
-int rootfs_enter(struct error *e)
+/* The user's mounts: volumes (9p shares of the VM) and tmpfs. */
+static int mount_user(const struct container_spec *ct, struct error *e)
+{
+	for (size_t i = 0; i < ct->nmounts; i++) {
+		const struct mount_spec *m = &ct->mounts[i];
+		unsigned long flags = (m->flags & MOUNT_RDONLY ? MS_RDONLY : 0) |
+				      (m->flags & MOUNT_NOSUID ? MS_NOSUID : 0) |
+				      (m->flags & MOUNT_NODEV ? MS_NODEV : 0) |
+				      (m->flags & MOUNT_NOEXEC ? MS_NOEXEC : 0);
+		char data[128];
+
+		if (rootfs_mkdir_p(m->target, 0, 0, e) < 0)
+			return error_prefix(e, "mount point");
+		if (m->kind == MOUNT_9P) {
+			/* No cache: what the host writes is seen at once. */
+			if (mount(m->tag, m->target, "9p", flags, VOLUME_9P_OPTIONS) < 0)
+				return error_errno(e, errno, "mounting volume %s on %s", m->tag,
+						   m->target);
+			continue;
+		}
+		snprintf(data, sizeof(data), "mode=%o", m->mode ? m->mode : 01777);
+		if (m->size)
+			snprintf(data + strlen(data), sizeof(data) - strlen(data), ",size=%llu",
+				 (unsigned long long)m->size);
+		if (mount("tmpfs", m->target, "tmpfs", flags, data) < 0)
+			return error_errno(e, errno, "mounting a tmpfs on %s", m->target);
+	}
+	return 0;
+}
+
+static int mask_paths(struct error *e)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(masked_paths) / sizeof(*masked_paths); i++) {
+		const char *p = masked_paths[i];
+		int r;
+
+		if (lstat(p, &st) < 0)
+			continue; /* not in this kernel */
+		if (S_ISDIR(st.st_mode))
+			r = mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				  "size=0");
+		else
+			r = mount("/dev/null", p, NULL, MS_BIND, NULL);
+		if (r < 0)
+			return error_errno(e, errno, "masking %s", p);
+	}
+	for (size_t i = 0; i < sizeof(readonly_paths) / sizeof(*readonly_paths); i++) {
+		const char *p = readonly_paths[i];
+
+		if (lstat(p, &st) < 0)
+			continue;
+		if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    mount(NULL, p, NULL,
+			  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  NULL) < 0)
+			return error_errno(e, errno, "making %s read-only", p);
+	}
+	return 0;
+}
+
+int rootfs_enter(const struct container_spec *ct, struct error *e)
 {
 	/* Nothing the container mounts may reach the agent's namespace. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -152,7 +250,14 @@ int rootfs_enter(struct error *e)
 	if (chdir("/") < 0)
 		return error_errno(e, errno, "chdir /");
 	/* After pivot_root, so that the image's symlinks resolve inside it. */
-	return mount_system(e);
+	if (mount_system(ct, e) < 0 || mount_user(ct, e) < 0)
+		return -e->code;
+	if (!ct->privileged && mask_paths(e) < 0)
+		return -e->code;
+	if (ct->readonly_root &&
+	    mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		return error_errno(e, errno, "making the root file system read-only");
+	return 0;
 }
 
 int rootfs_mkdir_p(const char *path, unsigned uid, unsigned gid, struct error *e)

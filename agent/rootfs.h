@@ -7,6 +7,7 @@
 #pragma once
 
 #include "error.h"
+#include "message.h"
 
 #define ROOTFS_LOWER "/run/c/lower" /* the disk or 9p share, read-only */
 #define ROOTFS_RW "/run/c/rw"	    /* tmpfs holding the overlay's upper and work dirs */
@@ -18,9 +19,11 @@
 int rootfs_prepare(const char *tag, const char *disk, struct error *e);
 
 /* In the container's first process, in its new mount and PID namespaces:
- * makes ROOTFS_ROOT its root (the agent's mounts become unreachable) and
- * mounts /proc, /sys and /dev there. */
-int rootfs_enter(struct error *e);
+ * makes ROOTFS_ROOT its root (the agent's mounts become unreachable),
+ * mounts /proc, /sys and /dev there, then ct's volumes and tmpfs mounts,
+ * hides Docker's masked paths and makes its read-only ones so (but for a
+ * privileged container), and with readonly_root makes / read-only. */
+int rootfs_enter(const struct container_spec *ct, struct error *e);
 
 /* mkdir -p of an absolute path in the current root; directories it creates
  * belong to uid:gid (Docker creates a missing working directory). */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "confine.h"
 #include "console.h"
 #include "exec-search.h"
 #include "pty.h"
@@ -22,15 +23,31 @@
 #include "util.h"
 
 #define SPAWN_CLONE_FLAGS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC)
+/* With a cgroup: its own cgroup namespace too, rooted at its cgroup, made
+ * by the child once it is in there (the clone puts it there). */
 /* The child's report socket, once its stdio is in place. */
 #define REPORT_FD 3
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* clone3's argument (linux/sched.h, whose other definitions clash with
+ * glibc's sched.h). */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+	    set_tid, set_tid_size, cgroup;
+};
 
 /* The namespaces an exec'd process enters, besides the PID one (which the
  * agent enters for its children around the clone). */
 static const struct {
 	const char *name;
 	int type;
-} join_ns[] = {{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"mnt", CLONE_NEWNS}};
+} join_ns[] = {{"ipc", CLONE_NEWIPC},
+	       {"uts", CLONE_NEWUTS},
+	       {"cgroup", CLONE_NEWCGROUP},
+	       {"mnt", CLONE_NEWNS}};
 #define JOIN_NS_N (sizeof(join_ns) / sizeof(*join_ns))
 
 struct report_msg {
@@ -149,11 +166,8 @@ static void setup_identity(const struct process_spec *spec)
 		error_errno(&e, errno, "chdir to %s", spec->cwd);
 		fail_setup(&e);
 	}
-	if (setgroups(0, NULL) < 0 || setgid(spec->gid) < 0 || setuid(spec->uid) < 0) {
-		error_errno(&e, errno, "becoming uid %u gid %u", (unsigned)spec->uid,
-			    (unsigned)spec->gid);
+	if (confine_process(spec, &e) < 0)
 		fail_setup(&e);
-	}
 }
 
 static int try_execve(const char *path, void *userdata)
@@ -199,7 +213,11 @@ static noreturn void child_main(const struct spawn_config *c, int report, const 
 		error_errno(&e, errno, "setsid");
 		fail_setup(&e);
 	}
-	if (!c->join_pid && rootfs_enter(&e) < 0)
+	if (!c->join_pid && c->cgroup_fd >= 0 && unshare(CLONE_NEWCGROUP) < 0) {
+		error_errno(&e, errno, "making the cgroup namespace");
+		fail_setup(&e);
+	}
+	if (!c->join_pid && rootfs_enter(c->ct, &e) < 0)
 		fail_setup(&e);
 	if (spec->terminal)
 		setup_terminal(spec);
@@ -209,6 +227,8 @@ static noreturn void child_main(const struct spawn_config *c, int report, const 
 	}
 	setup_identity(spec);
 	umask(022);
+	if (confine_seccomp_last(spec, &e) < 0)
+		fail_setup(&e);
 	err = exec_search(spec->args[0], exec_env_get(spec->env, "PATH"), try_execve, (void *)spec);
 	exec_error_message(spec->args[0], err, msg, sizeof(msg));
 	fail(err, msg);
@@ -258,7 +278,7 @@ static int join_prepare(pid_t pid, int *ns_fds, int *ret_own, struct error *e)
 int spawn_process(const struct spawn_config *c, pid_t *ret_pid, int *ret_report, struct error *e)
 {
 	_cleanup_close_ int ours = -1, theirs = -1, own_pidns = -1;
-	int fds[2], ns_fds[JOIN_NS_N] = {-1, -1, -1};
+	int fds[2], ns_fds[JOIN_NS_N] = {-1, -1, -1, -1};
 	unsigned long flags = c->join_pid ? 0 : SPAWN_CLONE_FLAGS;
 	pid_t pid;
 
@@ -270,8 +290,16 @@ int spawn_process(const struct spawn_config *c, pid_t *ret_pid, int *ret_report,
 		close_all(ns_fds, JOIN_NS_N);
 		return -e->code;
 	}
-	/* Like fork: the child runs on a copy of this stack. */
-	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+	/* Like fork: the child runs on a copy of this stack, from the start
+	 * in the container's cgroup. */
+	if (c->cgroup_fd >= 0) {
+		struct clone3_args a = {.flags = flags | CLONE_INTO_CGROUP,
+					.exit_signal = SIGCHLD,
+					.cgroup = (uint64_t)c->cgroup_fd};
+		pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+	} else {
+		pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+	}
 	if (pid == 0)
 		child_main(c, theirs, ns_fds);
 	if (pid < 0)

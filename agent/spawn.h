@@ -28,6 +28,11 @@ struct spawn_config {
 	 * namespace), its root and host name, instead of making new ones:
 	 * `launcher exec`. */
 	pid_t join_pid;
+	/* Process 1: what holds for the whole container (its mounts, a
+	 * read-only root...). Unused when joining. */
+	const struct container_spec *ct;
+	/* The cgroup to clone the child into (an fd of its directory), or -1. */
+	int cgroup_fd;
 };
 
 /* Returns 0 with the child's pid (in the agent's namespace) and the

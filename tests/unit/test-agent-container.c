@@ -36,7 +36,7 @@ static void test_exit_codes(void **state)
 	static const int codes[] = {0, 1, 3, 125, 126, 127, 143, 255};
 
 	for (size_t i = 0; i < sizeof(codes) / sizeof(*codes); i++) {
-		struct wait_result r = {-1, -1};
+		struct wait_result r = {.exit_code = -1, .signal = -1};
 
 		container_wait_result(status_of(codes[i], 0), &r);
 		assert_int_equal(r.exit_code, codes[i]);
@@ -49,7 +49,7 @@ static void test_signals(void **state)
 	static const int sigs[] = {SIGTERM, SIGKILL, SIGINT, SIGUSR1};
 
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++) {
-		struct wait_result r = {-1, -1};
+		struct wait_result r = {.exit_code = -1, .signal = -1};
 
 		container_wait_result(status_of(0, sigs[i]), &r);
 		assert_int_equal(r.exit_code, 0);
