@@ -488,11 +488,21 @@ int hv_vm_start(const struct hv_host *host, const struct hv_vm_opts *opts, struc
 		snprintf(vm->name, sizeof(vm->name), "%s", opts->name);
 	else
 		random_name(vm->name, sizeof(vm->name));
-	if (qemu_user(host, &quid, &qgid, e) < 0)
+	if (opts->qemu_root) {
+		quid = (uid_t)-1;
+		qgid = (gid_t)-1;
+	} else if (qemu_user(host, &quid, &qgid, e) < 0) {
 		goto fail;
+	}
 	if (make_state_dir(vm, opts->run_root, quid != (uid_t)-1, e) < 0) {
 		vm->state_dir[0] = '\0'; /* not ours to remove */
 		goto fail;
+	}
+	if (opts->qemu_root && geteuid() == 0) {
+		/* Explicitly: without a label libvirt would pick its user and
+		 * chown our files to it. */
+		snprintf(dac_label, sizeof(dac_label), "+0:+0");
+		label = dac_label;
 	}
 	if (quid != (uid_t)-1) {
 		snprintf(dac_label, sizeof(dac_label), "+%u:+%u", (unsigned)quid, (unsigned)qgid);

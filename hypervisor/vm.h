@@ -52,6 +52,11 @@ struct hv_vm_opts {
 	const struct domain_disk *disks; /* host files for the guest (virtio-blk) */
 	unsigned ndisks;
 	int paused; /* create the domain with its CPU stopped; hv_vm_resume starts it */
+	/* QEMU runs as root rather than as libvirt's unprivileged user: a
+	 * read-write 9p share (a volume) must create files owned by the
+	 * guest's users, which passthrough mode does only as root. Still
+	 * under QEMU's seccomp sandbox, with libvirt relabelling nothing. */
+	int qemu_root;
 };
 
 struct hv_vm;

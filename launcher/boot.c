@@ -40,6 +40,7 @@ int boot_vm(const struct boot_opts *opts, struct booted *ret, struct error *e)
 	    .disks = opts->disks,
 	    .ndisks = opts->ndisks,
 	    .paused = opts->paused,
+	    .qemu_root = opts->qemu_root,
 	};
 
 	memset(ret, 0, sizeof(*ret));

@@ -18,6 +18,7 @@ struct boot_opts {
 	const struct domain_disk *disks;
 	unsigned ndisks;
 	bool paused; /* stop after creating the domain: boot_resume finishes */
+	bool qemu_root; /* a read-write share: see hv_vm_opts */
 };
 
 struct booted {

@@ -81,6 +81,7 @@ static int spare_dir(const struct boot_opts *o, char *ret, size_t size, struct e
 	key_file(f, "initrd", files.initrd);
 	key_file(f, "firmware", files.firmware);
 	key_file(f, "backend", files.backend);
+	fprintf(f, "qemu_root %d\n", o->qemu_root);
 	for (unsigned i = 0; i < o->nshares; i++) {
 		fprintf(f, "share %s %d\n", o->shares[i].tag, o->shares[i].readonly);
 		key_file(f, "source", o->shares[i].source);
