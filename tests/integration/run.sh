@@ -83,12 +83,14 @@ rc=0; wait $pid || rc=$?
 grep -q "got TERM" "$WORK/o" || fail "SIGTERM not forwarded: $(cat "$WORK/o")"
 [ "$rc" = 42 ] || fail "after SIGTERM exit $rc, expected 42"
 for sig in INT HUP USR1 USR2; do
-  "${RUN[@]}" sh -c "trap 'echo got $sig; exit 7' $sig; echo ready; while :; do sleep 0.1; done" >"$WORK/o" 2>&1 &
+  # A file of its own: "ready" from the run before must not count, or the
+  # signal could reach the forked shell before it becomes the launcher.
+  "${RUN[@]}" sh -c "trap 'echo got $sig; exit 7' $sig; echo ready; while :; do sleep 0.1; done" >"$WORK/o-$sig" 2>&1 &
   pid=$!
-  for _ in $(seq 1 300); do grep -q ready "$WORK/o" && break; sleep 0.1; done
+  for _ in $(seq 1 300); do grep -qs ready "$WORK/o-$sig" && break; sleep 0.1; done
   kill -$sig $pid
   rc=0; wait $pid || rc=$?
-  grep -q "got $sig" "$WORK/o" && [ "$rc" = 7 ] || fail "SIG$sig not forwarded (exit $rc): $(cat "$WORK/o")"
+  grep -q "got $sig" "$WORK/o-$sig" && [ "$rc" = 7 ] || fail "SIG$sig not forwarded (exit $rc): $(cat "$WORK/o-$sig")"
 done
 pass "SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 forwarded"
 
