@@ -174,6 +174,24 @@ static json_t *str_or_null(const char *s)
 	return s ? json_text(s) : json_null();
 }
 
+static json_t *mounts_json(const struct container_config *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < c->nmounts; i++) {
+		const struct container_mount *m = &c->mounts[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "type", json_text(m->type));
+		json_object_set_new(o, "source", str_or_null(m->source));
+		json_object_set_new(o, "name", str_or_null(m->name));
+		json_object_set_new(o, "target", json_text(m->target));
+		json_object_set_new(o, "readonly", json_boolean(m->readonly));
+		json_object_set_new(o, "tag", json_text(m->tag));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 char *container_config_format(const struct container_config *c)
 {
 	json_auto_t *root = json_object();
@@ -204,6 +222,15 @@ char *container_config_format(const struct container_config *c)
 	json_object_set_new(root, "stop_timeout", json_integer(c->stop_timeout));
 	json_object_set_new(root, "log_max_size", json_integer((json_int_t)c->log.max_size));
 	json_object_set_new(root, "log_max_files", json_integer(c->log.max_files));
+	json_object_set_new(root, "mounts", mounts_json(c));
+	json_object_set_new(root, "privileged", json_boolean(c->privileged));
+	json_object_set_new(root, "read_only", json_boolean(c->read_only));
+	json_object_set_new(root, "qemu_root", json_boolean(c->qemu_root));
+	json_object_set_new(root, "pids_limit", json_integer((json_int_t)c->pids_limit));
+	json_object_set_new(root, "shm_size", json_integer((json_int_t)c->shm_size));
+	json_object_set_new(root, "cap_add", strv_json(c->cap_add, c->ncap_add));
+	json_object_set_new(root, "cap_drop", strv_json(c->cap_drop, c->ncap_drop));
+	json_object_set_new(root, "security_opt", strv_json(c->security_opt, c->nsecurity_opt));
 	return json_dumps(root, JSON_INDENT(1));
 }
 
@@ -301,6 +328,49 @@ static int get_strv(json_t *o, const char *key, char ***ret, size_t *ret_n, stru
 	return 0;
 }
 
+static int parse_mounts(json_t *a, struct container_config *c, struct error *e)
+{
+	json_t *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) > CONTAINER_MOUNTS_MAX)
+		return error_set(e, EBADMSG, "\"mounts\" must be an array of at most %d",
+				 CONTAINER_MOUNTS_MAX);
+	c->mounts = xcalloc(json_array_size(a) + 1, sizeof(*c->mounts));
+	json_array_foreach(a, i, v) {
+		struct container_mount *m = &c->mounts[i];
+		c->nmounts++;
+		if (!json_is_object(v) || get_buf(v, "type", m->type, sizeof(m->type), e) < 0 ||
+		    get_str(v, "source", &m->source, e) < 0 || get_str(v, "name", &m->name, e) < 0 ||
+		    get_str(v, "target", &m->target, e) < 0 || !m->target ||
+		    get_bool(v, "readonly", &m->readonly, e) < 0 ||
+		    get_buf(v, "tag", m->tag, sizeof(m->tag), e) < 0)
+			return error_set(e, EBADMSG, "\"mounts\" entry %zu is not a mount", i);
+		if (m->tag[0] && (!m->source || m->source[0] != '/'))
+			return error_set(e, EBADMSG, "\"mounts\" entry %zu: a share needs a source",
+					 i);
+	}
+	return 0;
+}
+
+/* Absent in records written before isolation options existed. */
+static int parse_isolation(json_t *root, struct container_config *c, struct error *e)
+{
+	if (!json_object_get(root, "mounts"))
+		return 0;
+	if (parse_mounts(json_object_get(root, "mounts"), c, e) < 0 ||
+	    get_bool(root, "privileged", &c->privileged, e) < 0 ||
+	    get_bool(root, "read_only", &c->read_only, e) < 0 ||
+	    get_bool(root, "qemu_root", &c->qemu_root, e) < 0 ||
+	    get_uint(root, "pids_limit", INT64_MAX, &c->pids_limit, e) < 0 ||
+	    get_uint(root, "shm_size", INT64_MAX, &c->shm_size, e) < 0 ||
+	    get_strv(root, "cap_add", &c->cap_add, &c->ncap_add, e) < 0 ||
+	    get_strv(root, "cap_drop", &c->cap_drop, &c->ncap_drop, e) < 0 ||
+	    get_strv(root, "security_opt", &c->security_opt, &c->nsecurity_opt, e) < 0)
+		return -e->code;
+	return 0;
+}
+
 int container_config_parse(const char *json, size_t len, struct container_config *c,
 			   struct error *e)
 {
@@ -353,6 +423,8 @@ int container_config_parse(const char *json, size_t len, struct container_config
 	}
 	if (c->log.max_files == 0 || c->log.max_size < LOG_MIN_MAX_SIZE)
 		log_opts_default(&c->log);
+	if (parse_isolation(root, c, e) < 0)
+		goto bad;
 	return 0;
 bad:
 	container_config_free(c);
@@ -432,6 +504,15 @@ void container_config_free(struct container_config *c)
 	free(c->workdir);
 	free(c->user);
 	free(c->hostname);
+	for (size_t i = 0; i < c->nmounts; i++) {
+		free(c->mounts[i].source);
+		free(c->mounts[i].name);
+		free(c->mounts[i].target);
+	}
+	free(c->mounts);
+	strv_free(c->cap_add, c->ncap_add);
+	strv_free(c->cap_drop, c->ncap_drop);
+	strv_free(c->security_opt, c->nsecurity_opt);
 	memset(c, 0, sizeof(*c));
 }
 

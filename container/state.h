@@ -38,6 +38,18 @@ enum container_status {
 };
 
 /* What the container is, as `run` or `create` resolved it. */
+/* A volume, bind mount or tmpfs of the container. */
+struct container_mount {
+	char type[8];	 /* "bind", "volume", "tmpfs" */
+	char *source;	 /* host directory (a volume's too), NULL for tmpfs */
+	char *name;	 /* the volume's name, or NULL */
+	char *target;	 /* in the container */
+	bool readonly;
+	char tag[32];	 /* the VM's 9p share, "" for tmpfs */
+};
+
+#define CONTAINER_MOUNTS_MAX 64
+
 struct container_config {
 	char id[CONTAINER_ID_LEN + 1];
 	char name[CONTAINER_NAME_MAX];
@@ -61,6 +73,14 @@ struct container_config {
 	int stop_signal;    /* --stop-signal, the image's StopSignal, else SIGTERM */
 	unsigned stop_timeout; /* seconds `stop` waits before SIGKILL */
 	struct log_opts log;
+	/* Isolation, for each start (the VM's shares) and for inspect. */
+	struct container_mount *mounts;
+	size_t nmounts;
+	bool privileged, read_only;
+	bool qemu_root; /* a read-write share: QEMU writes as the guest's users */
+	uint64_t pids_limit, shm_size; /* 0: none, default */
+	char **cap_add, **cap_drop, **security_opt;
+	size_t ncap_add, ncap_drop, nsecurity_opt;
 };
 
 /* The VM of the container's latest start. */

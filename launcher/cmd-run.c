@@ -21,6 +21,7 @@
 #include "passwd.h"
 #include "paths.h"
 #include "run-options.h"
+#include "run-security.h"
 #include "signals.h"
 #include "state.h"
 #include "terminal.h"
@@ -165,7 +166,7 @@ static int build_create(const void *ctx, const char *hostname, struct agent_requ
 	if (p->nargs == 0)
 		return error_set(e, EINVAL, "no command specified");
 	build_env(rc, hostname, p);
-	return 0;
+	return run_security_build(o, rc->img, c, e);
 }
 
 static int check_rootfs(const char *dir, char *ret_abs, struct error *e)
@@ -291,6 +292,8 @@ static int record_container(const char *run_root, const struct run_ctx *ctx, str
 	}
 	if (r == 0)
 		fill_config(ctx, &req.u.create.spec, cfg);
+	if (r == 0)
+		r = run_security_record(o, cfg, e);
 	agent_request_free(&req);
 	if (r < 0) {
 		container_config_free(cfg);

@@ -32,6 +32,7 @@ int cmd_run(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
 
 #include "exit-status.h"
 

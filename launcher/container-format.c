@@ -139,6 +139,51 @@ static json_t *nullable(const char *s)
 	return s ? json_string(s) : json_string("");
 }
 
+/* Docker's top-level Mounts. */
+static json_t *inspect_mounts(const struct container_config *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < c->nmounts; i++) {
+		const struct container_mount *m = &c->mounts[i];
+		json_t *o = json_pack("{ss ss ss sb}", "Type", m->type, "Source",
+				      m->source ? m->source : "", "Destination", m->target, "RW",
+				      !m->readonly);
+		if (!o)
+			continue;
+		if (m->name)
+			json_object_set_new(o, "Name", json_string(m->name));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* HostConfig's isolation fields, as docker inspect names them. */
+static void inspect_isolation(const struct container_config *c, json_t *host)
+{
+	json_t *binds = json_array(), *tmpfs = json_object();
+
+	for (size_t i = 0; i < c->nmounts; i++) {
+		const struct container_mount *m = &c->mounts[i];
+		if (strcmp(m->type, "tmpfs") == 0)
+			json_object_set_new(tmpfs, m->target, json_string(m->readonly ? "ro" : ""));
+		else
+			json_array_append_new(binds, json_sprintf("%s:%s%s",
+								  m->name ? m->name : m->source,
+								  m->target, m->readonly ? ":ro" : ""));
+	}
+	json_object_set_new(host, "Binds", binds);
+	json_object_set_new(host, "Tmpfs", tmpfs);
+	json_object_set_new(host, "Privileged", json_boolean(c->privileged));
+	json_object_set_new(host, "ReadonlyRootfs", json_boolean(c->read_only));
+	json_object_set_new(host, "CapAdd", strv(c->cap_add, c->ncap_add));
+	json_object_set_new(host, "CapDrop", strv(c->cap_drop, c->ncap_drop));
+	json_object_set_new(host, "SecurityOpt", strv(c->security_opt, c->nsecurity_opt));
+	json_object_set_new(host, "PidsLimit", json_integer((json_int_t)c->pids_limit));
+	json_object_set_new(host, "ShmSize",
+			    json_integer((json_int_t)(c->shm_size ? c->shm_size : 64u << 20)));
+}
+
 json_t *format_inspect(const struct container_record *r, const char *log_path)
 {
 	const struct container_config *c = &r->config;
@@ -169,6 +214,7 @@ json_t *format_inspect(const struct container_record *r, const char *log_path)
 			 "launcher-local", "Config", "max-size",
 			 json_sprintf("%llu", (unsigned long long)c->log.max_size), "max-file",
 			 json_sprintf("%u", c->log.max_files));
+	inspect_isolation(c, host);
 	vm = json_pack("{ss ss sI sI sI ss ss}", "Domain", s->vm.domain, "Accelerator", s->vm.accel,
 		       "VCPUs", (json_int_t)s->vm.vcpus, "MemoryMiB", (json_int_t)s->vm.memory_mib,
 		       "GuestPid", (json_int_t)s->pid, "VsockSocket", s->vm.backend_socket,
@@ -184,6 +230,7 @@ json_t *format_inspect(const struct container_record *r, const char *log_path)
 	json_object_set_new(root, "Name", json_string(name));
 	json_object_set_new(root, "RestartCount", json_integer(s->restart_count));
 	json_object_set_new(root, "HostConfig", host);
+	json_object_set_new(root, "Mounts", inspect_mounts(c));
 	json_object_set_new(root, "Config", config);
 	json_object_set_new(root, "VM", vm);
 	return root;

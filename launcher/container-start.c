@@ -125,7 +125,8 @@ static int recorded_create(const void *ctx, const char *hostname, struct agent_r
 int container_start(const struct start_request *r, pid_t *ret_pid, struct error *e)
 {
 	const struct container_config *c = &r->rec->config;
-	struct domain_share share = {.tag = ROOTFS_TAG, .readonly = 1};
+	struct domain_share shares[DOMAIN_SHARES_MAX];
+	unsigned nshares = 0;
 	struct domain_disk disk = {.readonly = 1};
 	struct monitor_opts mo = {
 	    .interactive = c->interactive,
@@ -142,13 +143,14 @@ int container_start(const struct start_request *r, pid_t *ret_pid, struct error 
 	struct image img;
 	struct store st;
 	bool own_img = false;
-	int sv[2];
+	int sv[2] = {-1, -1};
 	pid_t pid;
 
 	snprintf(mo.launch.run_root, sizeof(mo.launch.run_root), "%s", r->run_root);
 	snprintf(mo.launch.id, sizeof(mo.launch.id), "%s", c->id);
 	mo.boot.vcpus = c->vcpus;
 	mo.boot.memory_mib = c->memory_mib;
+	mo.boot.qemu_root = c->qemu_root;
 	if (hv_accel_parse(c->accel, &mo.boot.accel) < 0)
 		mo.boot.accel = HV_ACCEL_AUTO;
 	if (c->rootfs) {
@@ -156,9 +158,8 @@ int container_start(const struct start_request *r, pid_t *ret_pid, struct error 
 		if (stat(c->rootfs, &st_dir) < 0 || !S_ISDIR(st_dir.st_mode))
 			return error_errno(e, errno ? errno : ENOTDIR, "root filesystem \"%s\"",
 					   c->rootfs);
-		share.source = c->rootfs;
-		mo.boot.shares = &share;
-		mo.boot.nshares = 1;
+		shares[nshares++] =
+		    (struct domain_share){.tag = ROOTFS_TAG, .source = c->rootfs, .readonly = 1};
 	} else {
 		const struct image *use = r->img;
 		if (!use) {
@@ -174,6 +175,28 @@ int container_start(const struct start_request *r, pid_t *ret_pid, struct error 
 		mo.boot.disks = &disk;
 		mo.boot.ndisks = 1;
 	}
+	/* Volumes and bind mounts: one 9p share each (run-security.c). */
+	for (size_t i = 0; i < c->nmounts; i++) {
+		const struct container_mount *m = &c->mounts[i];
+		struct stat st_src;
+		if (!m->tag[0])
+			continue;
+		if (nshares == DOMAIN_SHARES_MAX) {
+			error_set(e, E2BIG, "container %.12s has more than %d shares", c->id,
+				  DOMAIN_SHARES_MAX);
+			goto out;
+		}
+		if (stat(m->source, &st_src) < 0 || !S_ISDIR(st_src.st_mode)) {
+			error_errno(e, errno ? errno : ENOTDIR, "%s \"%s\" of container %.12s",
+				    m->name ? "volume" : "bind source", m->name ? m->name : m->source,
+				    c->id);
+			goto out;
+		}
+		shares[nshares++] = (struct domain_share){
+		    .tag = m->tag, .source = m->source, .readonly = m->readonly};
+	}
+	mo.boot.shares = nshares ? shares : NULL;
+	mo.boot.nshares = nshares;
 	/* A VM made ahead for these options (spare.h), else our own. */
 	sv[0] = spare_claim(&mo, &pid);
 	if (sv[0] >= 0)

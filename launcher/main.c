@@ -40,6 +40,7 @@ static const struct verb verbs[] = {
 	{"stop", cmd_stop, "Stop one or more running containers"},
 	{"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
 	{"version", cmd_version, "Show the launcher version information"},
+	{"volume", cmd_volume, "Manage volumes"},
 	{"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
 	{"diag", cmd_diag, NULL},
 	{"spare", cmd_spare, NULL},

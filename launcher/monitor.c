@@ -52,6 +52,7 @@ struct record {
 	int exit_code;
 	const char *error;
 	bool exited; /* on_exited recorded the exit: it stands */
+	bool oom_killed;
 };
 
 static uint64_t realtime_ns(void)
@@ -75,6 +76,7 @@ static int set_running(struct container_state *s, void *ctx, struct error *e)
 	s->started_ns = realtime_ns();
 	s->finished_ns = 0;
 	s->exit_code = 0;
+	s->oom_killed = false;
 	s->error[0] = '\0';
 	snprintf(vm->domain, sizeof(vm->domain), "%s", hv_vm_name(r->b->vm));
 	snprintf(vm->accel, sizeof(vm->accel), "%s", hv_accel_name(r->b->host.accel.accel));
@@ -94,6 +96,7 @@ static int set_exited(struct container_state *s, void *ctx, struct error *e)
 	s->monitor_pid = 0;
 	s->finished_ns = realtime_ns();
 	s->exit_code = r->exit_code;
+	s->oom_killed = r->oom_killed;
 	snprintf(s->error, sizeof(s->error), "%s", r->error ? r->error : "");
 	return 0;
 }
@@ -123,12 +126,13 @@ static void on_started(void *ctx, uint32_t pid)
 		fprintf(stderr, "launcher: monitor: %s\n", e.msg);
 }
 
-static void on_exited(void *ctx, int exit_code)
+static void on_exited(void *ctx, int exit_code, bool oom_killed)
 {
 	struct record *r = ctx;
 	struct error e = {0};
 
 	r->exit_code = exit_code;
+	r->oom_killed = oom_killed;
 	r->error = NULL;
 	r->exited = true;
 	(void)container_update(r->l->run_root, r->l->id, set_exited, r, &e);

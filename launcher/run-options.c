@@ -23,24 +23,37 @@ void run_usage(void)
 	       "Create and run a new container from an image, in its own microVM\n\n"
 	       "Options:\n"
 	       "      --accel string         Accelerator: auto, kvm or tcg (default \"auto\")\n"
+	       "      --cap-add list         Add Linux capabilities\n"
+	       "      --cap-drop list        Drop Linux capabilities\n"
 	       "      --cpus decimal         Number of CPUs\n"
 	       "  -d, --detach               Run container in background and print container ID\n"
 	       "      --entrypoint string    Overwrite the default ENTRYPOINT of the image\n"
 	       "  -e, --env list             Set environment variables\n"
 	       "      --env-file list        Read in a file of environment variables\n"
+	       "      --group-add list       Add additional groups to join\n"
 	       "  -h, --help                 Print usage\n"
 	       "      --hostname string      Container host name\n"
 	       "  -i, --interactive          Keep STDIN open even if not attached\n"
 	       "      --log-opt list         Log options: max-size=SIZE, max-file=N\n"
 	       "  -m, --memory bytes         Memory limit\n"
+	       "      --mount mount          Attach a filesystem mount to the container\n"
 	       "      --name string          Assign a name to the container\n"
+	       "      --pids-limit int       Tune container pids limit (set -1 for unlimited)\n"
+	       "      --privileged           Give extended privileges to this container\n"
+	       "      --read-only            Mount the container's root filesystem as read only\n"
 	       "      --rm                   Automatically remove the container when it exits\n"
 	       "      --rootfs string        Use this directory as the root filesystem\n"
+	       "      --security-opt list    Security options: seccomp=PROFILE|unconfined,\n"
+	       "                             no-new-privileges=false\n"
+	       "      --shm-size bytes       Size of /dev/shm\n"
 	       "      --sig-proxy            Proxy received signals to the process (default true)\n"
 	       "      --stop-signal string   Signal to stop the container\n"
 	       "      --stop-timeout int     Timeout (in seconds) to stop a container\n"
+	       "      --tmpfs list           Mount a tmpfs directory\n"
 	       "  -t, --tty                  Allocate a pseudo-TTY\n"
+	       "      --ulimit ulimit        Ulimit options\n"
 	       "  -u, --user string          Username or UID (format: <name|uid>[:<group|gid>])\n"
+	       "  -v, --volume list          Bind mount a volume (HOST-DIR or NAME:CONTAINER-DIR[:ro])\n"
 	       "  -w, --workdir string       Working directory inside the container\n");
 }
 
@@ -192,11 +205,34 @@ enum {
 	OPT_LOG_OPT,
 	OPT_STOP_SIGNAL,
 	OPT_STOP_TIMEOUT,
+	OPT_CAP_ADD,
+	OPT_CAP_DROP,
+	OPT_GROUP_ADD,
+	OPT_MOUNT,
+	OPT_PIDS_LIMIT,
+	OPT_PRIVILEGED,
+	OPT_READ_ONLY,
+	OPT_SECURITY_OPT,
+	OPT_SHM_SIZE,
+	OPT_TMPFS,
+	OPT_ULIMIT,
 };
 
 static const struct option longopts[] = {
 	{"accel", required_argument, NULL, OPT_ACCEL},
+	{"cap-add", required_argument, NULL, OPT_CAP_ADD},
+	{"cap-drop", required_argument, NULL, OPT_CAP_DROP},
 	{"cpus", required_argument, NULL, OPT_CPUS},
+	{"group-add", required_argument, NULL, OPT_GROUP_ADD},
+	{"mount", required_argument, NULL, OPT_MOUNT},
+	{"pids-limit", required_argument, NULL, OPT_PIDS_LIMIT},
+	{"privileged", no_argument, NULL, OPT_PRIVILEGED},
+	{"read-only", no_argument, NULL, OPT_READ_ONLY},
+	{"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
+	{"shm-size", required_argument, NULL, OPT_SHM_SIZE},
+	{"tmpfs", required_argument, NULL, OPT_TMPFS},
+	{"ulimit", required_argument, NULL, OPT_ULIMIT},
+	{"volume", required_argument, NULL, 'v'},
 	{"detach", no_argument, NULL, 'd'},
 	{"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
 	{"env", required_argument, NULL, 'e'},
@@ -218,9 +254,117 @@ static const struct option longopts[] = {
 	{0},
 };
 
+static int add_to_list(char **list, unsigned *n, const char *flag, const char *arg,
+		       struct error *e)
+{
+	if (*n >= RUN_LIST_MAX)
+		return error_set(e, E2BIG, "more than %d %s", RUN_LIST_MAX, flag);
+	list[(*n)++] = xstrdup(arg);
+	return 0;
+}
+
+static int add_mount(struct run_isolation *iso,
+		     int (*parse)(const char *, struct run_mount *, struct error *), const char *arg,
+		     struct error *e)
+{
+	struct run_mount m;
+
+	if (iso->nmounts >= MSG_MOUNTS_MAX)
+		return error_set(e, E2BIG, "more than %d mounts", MSG_MOUNTS_MAX);
+	if (parse(arg, &m, e) < 0)
+		return -e->code;
+	for (unsigned i = 0; i < iso->nmounts; i++)
+		if (strcmp(iso->mounts[i].target, m.target) == 0) {
+			error_set(e, EINVAL, "duplicate mount point: %s", m.target);
+			run_mount_free(&m);
+			return -EINVAL;
+		}
+	iso->mounts[iso->nmounts++] = m;
+	return 0;
+}
+
+/* --security-opt seccomp=PROFILE|unconfined, no-new-privileges[=|:BOOL];
+ * AppArmor and SELinux labels have nothing to label in the guest. */
+static int security_opt(struct run_isolation *iso, const char *arg, struct error *e)
+{
+	const char *v;
+	bool b;
+
+	if (strncmp(arg, "seccomp=", 8) == 0 || strncmp(arg, "seccomp:", 8) == 0) {
+		if (!arg[8])
+			return error_set(e, EINVAL, "invalid --security-opt %s: name a profile", arg);
+		iso->seccomp = arg + 8;
+		return 0;
+	}
+	if (strncmp(arg, "no-new-privileges", 17) == 0) {
+		v = arg[17] == '=' || arg[17] == ':' ? arg + 18 : arg[17] ? "?" : NULL;
+		if (parse_bool_arg("no-new-privileges", v, &b, e) < 0)
+			return -e->code;
+		iso->no_new_privs = b;
+		return 0;
+	}
+	if (strncmp(arg, "apparmor", 8) == 0 || strncmp(arg, "label", 5) == 0)
+		return error_set(e, EINVAL,
+				 "--security-opt %s: AppArmor and SELinux labels do not apply; "
+				 "the container's kernel is its VM's",
+				 arg);
+	return error_set(e, EINVAL, "invalid --security-opt \"%s\"", arg);
+}
+
 static int apply(struct run_options *o, int c, const char *arg, struct error *e)
 {
+	struct run_isolation *iso = &o->iso;
+
 	switch (c) {
+	case OPT_CAP_ADD:
+		return add_to_list(iso->cap_add, &iso->ncap_add, "--cap-add", arg, e);
+	case OPT_CAP_DROP:
+		return add_to_list(iso->cap_drop, &iso->ncap_drop, "--cap-drop", arg, e);
+	case OPT_GROUP_ADD:
+		return add_to_list(iso->group_add, &iso->ngroup_add, "--group-add", arg, e);
+	case OPT_PRIVILEGED:
+		iso->privileged = true;
+		return 0;
+	case OPT_READ_ONLY:
+		iso->read_only = true;
+		return 0;
+	case OPT_SECURITY_OPT:
+		return security_opt(iso, arg, e);
+	case 'v':
+		return add_mount(iso, parse_volume, arg, e);
+	case OPT_MOUNT:
+		return add_mount(iso, parse_mount, arg, e);
+	case OPT_TMPFS:
+		return add_mount(iso, parse_tmpfs, arg, e);
+	case OPT_PIDS_LIMIT: {
+		uint64_t v;
+		if (strcmp(arg, "-1") == 0) {
+			iso->pids_limit = 0;
+			return 0;
+		}
+		if (parse_uint(arg, 1u << 22, &v) < 0)
+			return error_set(e, EINVAL, "invalid --pids-limit \"%s\"", arg);
+		iso->pids_limit = v;
+		return 0;
+	}
+	case OPT_SHM_SIZE:
+		if (parse_size(arg, &iso->shm_size) < 0 || iso->shm_size == 0)
+			return error_set(e, EINVAL, "invalid --shm-size \"%s\"", arg);
+		return 0;
+	case OPT_ULIMIT: {
+		struct rlimit_spec r;
+		if (parse_ulimit(arg, &r, e) < 0)
+			return -e->code;
+		for (unsigned i = 0; i < iso->nulimits; i++)
+			if (iso->ulimits[i].resource == r.resource) {
+				iso->ulimits[i] = r; /* the last one given wins */
+				return 0;
+			}
+		if (iso->nulimits >= MSG_RLIMITS_MAX)
+			return error_set(e, E2BIG, "too many --ulimit");
+		iso->ulimits[iso->nulimits++] = r;
+		return 0;
+	}
 	case 'i':
 		o->interactive = true;
 		return 0;
@@ -304,12 +448,13 @@ int run_options_parse(int argc, char **argv, struct run_options *o, struct error
 	o->sig_proxy = true;
 	o->accel = HV_ACCEL_AUTO;
 	o->stop_timeout = -1;
+	o->iso.no_new_privs = -1;
 	log_opts_default(&o->log);
 	opterr = 0;
 	optind = 1;
 	/* '+': options end at the first non-option, the command's own flags
 	 * belong to the command. */
-	while ((c = getopt_long(argc, argv, "+:dite:hm:u:w:", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:dite:hm:u:v:w:", longopts, &idx)) != -1) {
 		if (c == 'h') {
 			run_usage();
 			return 1;
@@ -340,5 +485,13 @@ void run_options_free(struct run_options *o)
 	for (unsigned i = 0; i < o->nenv; i++)
 		free(o->env[i]);
 	free(o->env);
+	for (unsigned i = 0; i < o->iso.ncap_add; i++)
+		free(o->iso.cap_add[i]);
+	for (unsigned i = 0; i < o->iso.ncap_drop; i++)
+		free(o->iso.cap_drop[i]);
+	for (unsigned i = 0; i < o->iso.ngroup_add; i++)
+		free(o->iso.group_add[i]);
+	for (unsigned i = 0; i < o->iso.nmounts; i++)
+		run_mount_free(&o->iso.mounts[i]);
 	memset(o, 0, sizeof(*o));
 }

@@ -8,8 +8,47 @@
 #include "accel.h"
 #include "error.h"
 #include "log.h"
+#include "message.h"
 
 #define RUN_ENV_MAX 4096
+#define RUN_LIST_MAX 64 /* --cap-add, --group-add, ... each */
+
+/* -v, --mount and --tmpfs, as given (resolved by run-security.c). */
+enum run_mount_kind {
+	RUN_MOUNT_BIND,	  /* a host directory */
+	RUN_MOUNT_VOLUME, /* a named volume in the store */
+	RUN_MOUNT_TMPFS,
+};
+
+struct run_mount {
+	enum run_mount_kind kind;
+	char *source; /* bind: absolute host path; volume: its name; tmpfs: NULL */
+	char *target; /* absolute, normalized */
+	uint32_t flags; /* MOUNT_* of message.h */
+	uint64_t size;	/* tmpfs */
+	uint32_t mode;	/* tmpfs */
+	bool create_missing; /* -v: a missing host directory is made */
+};
+
+/* Isolation options (docker run's): what confines the container. */
+struct run_isolation {
+	char *cap_add[RUN_LIST_MAX];
+	unsigned ncap_add;
+	char *cap_drop[RUN_LIST_MAX];
+	unsigned ncap_drop;
+	char *group_add[RUN_LIST_MAX];
+	unsigned ngroup_add;
+	bool privileged;
+	const char *seccomp; /* --security-opt seccomp=: a file, "unconfined"; NULL: default */
+	int no_new_privs;    /* --security-opt no-new-privileges: -1 not given (on) */
+	bool read_only;
+	struct run_mount mounts[MSG_MOUNTS_MAX];
+	unsigned nmounts;
+	uint64_t pids_limit; /* 0: none */
+	struct rlimit_spec ulimits[MSG_RLIMITS_MAX];
+	unsigned nulimits;
+	uint64_t shm_size; /* 0: 64 MiB */
+};
 
 struct run_options {
 	bool interactive;  /* -i */
@@ -36,6 +75,7 @@ struct run_options {
 	unsigned nenv;
 	char **command; /* argv after the image/rootfs; NULL-terminated */
 	unsigned ncommand;
+	struct run_isolation iso;
 };
 
 /* Parses argv (argv[0] is "run"). Returns 0, 1 when --help was printed, or
@@ -52,3 +92,12 @@ int parse_memory(const char *s, uint64_t *ret, struct error *e);
 int parse_cpus(const char *s, uint32_t *ret_milli, struct error *e);
 /* -u UID[:GID], numeric (what --rootfs takes; images resolve names). */
 int parse_user(const char *s, uint32_t *ret_uid, uint32_t *ret_gid, struct error *e);
+
+/* Docker's -v SRC:DST[:OPTS], --mount KEY=VALUE,... and --tmpfs
+ * DST[:OPTS] into *ret (the caller frees it with run_mount_free). */
+int parse_volume(const char *s, struct run_mount *ret, struct error *e);
+int parse_mount(const char *s, struct run_mount *ret, struct error *e);
+int parse_tmpfs(const char *s, struct run_mount *ret, struct error *e);
+void run_mount_free(struct run_mount *m);
+/* --ulimit NAME=SOFT[:HARD] ("unlimited" or -1 for no limit). */
+int parse_ulimit(const char *s, struct rlimit_spec *ret, struct error *e);

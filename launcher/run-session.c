@@ -816,7 +816,7 @@ static void report_main(struct session *s, bool force)
 		return;
 	s->main_reported = true;
 	if (s->o->on_exited)
-		s->o->on_exited(s->o->ctx, s->exit_code);
+		s->o->on_exited(s->o->ctx, s->exit_code, main->status.oom_killed);
 	for (int i = 0; i < CLIENTS_MAX; i++)
 		if (s->clients[i] && s->clients[i]->kind == CLIENT_WAIT)
 			client_result(s->clients[i], s->exit_code, NULL);

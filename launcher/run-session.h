@@ -34,7 +34,7 @@ struct run_session_opts {
 	/* Called once process 1 runs (its guest pid), and once it exited,
 	 * before anyone is told. */
 	void (*on_started)(void *ctx, uint32_t pid);
-	void (*on_exited)(void *ctx, int exit_code);
+	void (*on_exited)(void *ctx, int exit_code, bool oom_killed);
 	void *ctx;
 	/* Asked about once a second, when not NULL: false cancels the session
 	 * (the container's record was removed under it). */

@@ -62,11 +62,41 @@ static void test_errors(void **state)
 	bad(passwd, "broken line without colons", "unable to find user");
 }
 
+/* Supplementary groups: memberships in /etc/group, then --group-add. */
+static void test_groups(void **state)
+{
+	static const char *members = "root:x:0:\naudio:x:29:app,other\nvideo:x:44:other\n"
+				     "staff:x:50:app\n# app in a comment:x:9:app\nodd:x:x:app\n";
+	const char *add[] = {"video", "4242", "29"};
+	const char *missing[] = {"nosuch"};
+	uint32_t g[8];
+	size_t n;
+	struct error e = {0};
+
+	assert_int_equal(passwd_groups(passwd, members, 1000, NULL, 0, g, &n, 8, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(g[0], 29);
+	assert_int_equal(g[1], 50);
+	assert_int_equal(passwd_groups(passwd, members, 1000, add, 3, g, &n, 8, &e), 0);
+	assert_int_equal(n, 4); /* 29 not twice */
+	assert_int_equal(g[2], 44);
+	assert_int_equal(g[3], 4242);
+	/* A uid not in passwd: only what is added. */
+	assert_int_equal(passwd_groups(passwd, members, 777, add + 1, 1, g, &n, 8, &e), 0);
+	assert_int_equal(n, 1);
+	assert_true(passwd_groups(passwd, members, 0, missing, 1, g, &n, 8, &e) < 0);
+	assert_non_null(strstr(e.msg, "unable to find group nosuch"));
+	assert_true(passwd_groups(passwd, members, 1000, add, 3, g, &n, 3, &e) < 0);
+	assert_int_equal(passwd_groups(NULL, NULL, 0, NULL, 0, g, &n, 8, &e), 0);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_resolve),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_groups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -170,6 +170,121 @@ static void test_errors(void **state)
 	run_options_free(&o);
 }
 
+/* -v, --mount, --tmpfs as Docker reads them. */
+static void test_mounts(void **state)
+{
+	struct run_mount m;
+	struct error e = {0};
+
+	(void)state;
+	assert_int_equal(parse_volume("/srv/data:/data:ro", &m, &e), 0);
+	assert_int_equal(m.kind, RUN_MOUNT_BIND);
+	assert_string_equal(m.source, "/srv/data");
+	assert_string_equal(m.target, "/data");
+	assert_int_equal(m.flags, MOUNT_RDONLY);
+	assert_true(m.create_missing);
+	run_mount_free(&m);
+	assert_int_equal(parse_volume("cache:/var/cache/:rw,z", &m, &e), 0);
+	assert_int_equal(m.kind, RUN_MOUNT_VOLUME);
+	assert_string_equal(m.target, "/var/cache");
+	assert_int_equal(m.flags, 0);
+	run_mount_free(&m);
+	assert_int_equal(parse_mount("type=bind,src=/a,dst=/b,readonly", &m, &e), 0);
+	assert_int_equal(m.kind, RUN_MOUNT_BIND);
+	assert_int_equal(m.flags, MOUNT_RDONLY);
+	assert_false(m.create_missing);
+	run_mount_free(&m);
+	assert_int_equal(parse_mount("type=volume,source=v1,target=/v,readonly=false", &m, &e), 0);
+	assert_int_equal(m.kind, RUN_MOUNT_VOLUME);
+	assert_int_equal(m.flags, 0);
+	run_mount_free(&m);
+	assert_int_equal(parse_mount("type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=700", &m, &e), 0);
+	assert_int_equal(m.kind, RUN_MOUNT_TMPFS);
+	assert_int_equal(m.size, 1 << 20);
+	assert_int_equal(m.mode, 0700);
+	assert_int_equal(m.flags, MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC);
+	run_mount_free(&m);
+	assert_int_equal(parse_tmpfs("/run:exec,size=64k,mode=1777", &m, &e), 0);
+	assert_int_equal(m.flags, MOUNT_NOSUID | MOUNT_NODEV);
+	assert_int_equal(m.size, 64 << 10);
+	assert_int_equal(m.mode, 01777);
+	run_mount_free(&m);
+	assert_int_equal(parse_tmpfs("/x", &m, &e), 0);
+	assert_int_equal(m.flags, MOUNT_NOSUID | MOUNT_NODEV | MOUNT_NOEXEC);
+	run_mount_free(&m);
+
+	static const char *const bad_volumes[] = {
+	    "/data", "rel/ative:/x", "./rel:/x", "/a:relative", "/a:/", "/a:/proc/x", "/a:/b/../c",
+	    "/a:/b:rx", "/a:/b:ro:extra", "a:/b", "-x:/b", "",
+	};
+	for (size_t i = 0; i < sizeof(bad_volumes) / sizeof(*bad_volumes); i++)
+		if (parse_volume(bad_volumes[i], &m, &e) == 0)
+			fail_msg("-v %s accepted", bad_volumes[i]);
+	static const char *const bad_mounts[] = {
+	    "type=bind,source=/a",	"type=bind,source=rel,target=/b",
+	    "type=volume,source=/abs,target=/b", "type=nfs,source=a,target=/b",
+	    "type=tmpfs,source=x,target=/b", "type=bind,source=/a,target=/b,tmpfs-size=1m",
+	    "type=bind,source=/a,target=/b,readonly=maybe", "target=/b,weird=1",
+	    "type=volume,target=/b",
+	};
+	for (size_t i = 0; i < sizeof(bad_mounts) / sizeof(*bad_mounts); i++)
+		if (parse_mount(bad_mounts[i], &m, &e) == 0)
+			fail_msg("--mount %s accepted", bad_mounts[i]);
+	static const char *const bad_tmpfs[] = {"relative", "/x:size=lots", "/x:mode=9",
+						"/x:bogus", "/"};
+	for (size_t i = 0; i < sizeof(bad_tmpfs) / sizeof(*bad_tmpfs); i++)
+		if (parse_tmpfs(bad_tmpfs[i], &m, &e) == 0)
+			fail_msg("--tmpfs %s accepted", bad_tmpfs[i]);
+}
+
+static void test_isolation_flags(void **state)
+{
+	struct run_options o;
+	struct error e = {0};
+	struct rlimit_spec r;
+
+	(void)state;
+	assert_int_equal(PARSE(&o, &e, "--cap-add", "SYS_ADMIN", "--cap-drop", "ALL", "--privileged",
+			       "--read-only", "--security-opt", "seccomp=unconfined",
+			       "--security-opt", "no-new-privileges=false", "--pids-limit", "64",
+			       "--shm-size", "8m", "--ulimit", "nofile=10:20", "--ulimit",
+			       "nofile=30", "--group-add", "audio", "-v", "/a:/b", "--tmpfs", "/t",
+			       "img"),
+			 0);
+	assert_int_equal(o.iso.ncap_add, 1);
+	assert_string_equal(o.iso.cap_drop[0], "ALL");
+	assert_true(o.iso.privileged && o.iso.read_only);
+	assert_string_equal(o.iso.seccomp, "unconfined");
+	assert_int_equal(o.iso.no_new_privs, 0);
+	assert_int_equal(o.iso.pids_limit, 64);
+	assert_int_equal(o.iso.shm_size, 8 << 20);
+	assert_int_equal(o.iso.nulimits, 1); /* the last nofile wins */
+	assert_int_equal(o.iso.ulimits[0].soft, 30);
+	assert_int_equal(o.iso.nmounts, 2);
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "img"), 0);
+	assert_int_equal(o.iso.no_new_privs, -1);
+	assert_null(o.iso.seccomp);
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "-v", "/a:/b", "--tmpfs", "/b", "img"), -EINVAL);
+	assert_non_null(strstr(e.msg, "duplicate mount point"));
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "--security-opt", "apparmor=x", "img"), -EINVAL);
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "--security-opt", "bogus", "img"), -EINVAL);
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "--pids-limit", "lots", "img"), -EINVAL);
+	run_options_free(&o);
+
+	assert_int_equal(parse_ulimit("nproc=unlimited", &r, &e), 0);
+	assert_true(r.soft == UINT64_MAX && r.hard == UINT64_MAX);
+	assert_int_equal(parse_ulimit("core=-1:-1", &r, &e), 0);
+	assert_true(parse_ulimit("nofile=20:10", &r, &e) < 0);
+	assert_true(parse_ulimit("nofiles=1", &r, &e) < 0);
+	assert_true(parse_ulimit("nofile", &r, &e) < 0);
+	assert_true(parse_ulimit("nofile=x", &r, &e) < 0);
+}
+
 static void test_image_positional(void **state)
 {
 	struct run_options o;
@@ -195,6 +310,8 @@ int main(void)
 		cmocka_unit_test(test_memory_and_cpus),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_image_positional),
+		cmocka_unit_test(test_mounts),
+		cmocka_unit_test(test_isolation_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
