@@ -39,7 +39,9 @@ static int install_seccomp(const struct process_security *s, struct error *e)
 
 static int drop_bounding(uint64_t keep, struct error *e)
 {
-	for (int cap = 0; cap <= MSG_CAP_LAST; cap++) {
+	/* Every capability the kernel may know, not only those the
+	 * protocol names: one newer than the protocol is dropped too. */
+	for (int cap = 0; cap < 64; cap++) {
 		if (keep & (UINT64_C(1) << cap))
 			continue;
 		/* EINVAL: a capability this kernel does not have. */
@@ -90,7 +92,7 @@ int confine_process(const struct process_spec *spec, struct error *e)
 	const struct process_security *s = &spec->sec;
 
 	if (!s->set)
-		return set_identity(spec, e);
+		return error_set(e, EPERM, "no security settings: refusing to run unconfined");
 	if (apply_rlimits(s, e) < 0)
 		return -e->code;
 	/* Without no_new_privs a filter needs CAP_SYS_ADMIN: now, while the

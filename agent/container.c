@@ -279,6 +279,13 @@ int container_create(struct container *ct, struct create_args *a, struct error *
 
 	if (a->process == 1 && a->join)
 		return error_set(e, EINVAL, "process 1 is the container's own: it joins nothing");
+	/* Never a process without its confinement: a host that says
+	 * nothing (an older record, a bug) gets an error, not root with
+	 * every capability. Joining processes take their leader's. */
+	if (a->process == 1 && !a->spec.sec.set)
+		return error_set(e, EPERM,
+				 "process 1 comes without its security settings (capabilities, "
+				 "seccomp): refusing to run it unconfined; re-create the container");
 	if (a->process != 1 && !a->join)
 		return error_set(e, EINVAL,
 				 "process %u: only process 1 makes a container; others join one",

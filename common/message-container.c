@@ -266,7 +266,9 @@ static int parse_seccomp(json_t *obj, struct process_security *s, struct error *
 	if (hex_decode(json_string_value(v), len, &s->seccomp) < 0)
 		return error_set(e, EBADMSG, "\"seccomp\" is not lowercase hex");
 	s->seccomp_len = len / 2;
-	if (msg_get_uint(obj, "seccomp_flags", false, 0xff, &flags, e) < 0)
+	/* TSYNC, LOG and SPEC_ALLOW (1, 2, 4): never NEW_LISTENER, which would
+	 * hand the agent a listener it has no use for. */
+	if (msg_get_uint(obj, "seccomp_flags", false, 7, &flags, e) < 0)
 		return -EBADMSG;
 	s->seccomp_flags = (uint32_t)flags;
 	return 0;
