@@ -8,8 +8,10 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -86,7 +88,9 @@ struct fs_mount {
 };
 
 /* What Docker gives a container, in order (/dev before what is inside).
- * /sys is read-only but for --privileged; /dev/shm's size is --shm-size. */
+ * /sys is read-only but for --privileged; /dev/shm's size is --shm-size.
+ * /dev is nodev but for --privileged: the guest kernel has no device
+ * cgroup (BPF), so device access is held by mount flags instead. */
 #define SYSFS_INDEX 1
 #define SHM_INDEX 4
 static const struct fs_mount system_mounts[] = {
@@ -130,6 +134,43 @@ static const struct {
     {"pts/ptmx", "/dev/ptmx"},
 };
 
+static int plain_directory(const char *path, struct error *e)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return error_errno(e, errno, "%s", path);
+	if (!S_ISDIR(st.st_mode))
+		return error_set(e, ENOTDIR,
+				 "the image's %s is not a directory (a symlink?): refusing to mount "
+				 "there",
+				 path);
+	return 0;
+}
+
+/* The few devices a container may open. /dev turns nodev, so each node
+ * is made on a mount of its own that allows devices: a bind of the node
+ * onto itself, made before /dev turns nodev and not affected by it.
+ * What the container makes with mknod (CAP_MKNOD is in Docker's set)
+ * lands on a nodev mount and cannot be opened: EACCES. */
+static int make_device_nodes(bool privileged, struct error *e)
+{
+	for (size_t j = 0; j < sizeof(device_nodes) / sizeof(*device_nodes); j++) {
+		const char *p = device_nodes[j].path;
+
+		if (mknod(p, S_IFCHR | 0666, makedev(device_nodes[j].major, device_nodes[j].minor)) <
+		    0)
+			return error_errno(e, errno, "creating %s", p);
+		if (!privileged && mount(p, p, NULL, MS_BIND, NULL) < 0)
+			return error_errno(e, errno, "binding %s", p);
+	}
+	if (!privileged &&
+	    mount(NULL, "/dev", NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_STRICTATIME,
+		  NULL) < 0)
+		return error_errno(e, errno, "making /dev nodev");
+	return 0;
+}
+
 static int mount_system(const struct container_spec *ct, struct error *e)
 {
 	char shm[64];
@@ -145,8 +186,11 @@ static int mount_system(const struct container_spec *ct, struct error *e)
 		if (i == SHM_INDEX && ct->shm_size)
 			mm.data = shm;
 
-		/* The image may lack the mount point; the overlay is writable. */
-		if (mkdir_mode(m->target, 0755, e) < 0)
+		/* The image may lack the mount point; the overlay is writable.
+		 * A symlink there (/proc -> somewhere) would move the mount
+		 * away from where the masks below expect it: refused, as
+		 * runc does. */
+		if (mkdir_mode(m->target, 0755, e) < 0 || plain_directory(m->target, e) < 0)
 			return -e->code;
 		if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
 			return error_errno(e, errno, "mounting %s on %s", m->fstype, m->target);
@@ -161,10 +205,8 @@ static int mount_system(const struct container_spec *ct, struct error *e)
 		}
 		if (strcmp(m->target, "/dev") != 0)
 			continue;
-		for (size_t j = 0; j < sizeof(device_nodes) / sizeof(*device_nodes); j++)
-			if (mknod(device_nodes[j].path, S_IFCHR | 0666,
-				  makedev(device_nodes[j].major, device_nodes[j].minor)) < 0)
-				return error_errno(e, errno, "creating %s", device_nodes[j].path);
+		if (make_device_nodes(ct->privileged, e) < 0)
+			return -e->code;
 		for (size_t j = 0; j < sizeof(dev_links) / sizeof(*dev_links); j++)
 			if (symlink(dev_links[j].target, dev_links[j].path) < 0)
 				return error_errno(e, errno, "creating %s", dev_links[j].path);
@@ -177,9 +219,11 @@ static int mount_user(const struct container_spec *ct, struct error *e)
 {
 	for (size_t i = 0; i < ct->nmounts; i++) {
 		const struct mount_spec *m = &ct->mounts[i];
+		/* nodev whatever was asked (Docker's device cgroup would
+		 * refuse the opens), but for --privileged. */
 		unsigned long flags = (m->flags & MOUNT_RDONLY ? MS_RDONLY : 0) |
 				      (m->flags & MOUNT_NOSUID ? MS_NOSUID : 0) |
-				      (m->flags & MOUNT_NODEV ? MS_NODEV : 0) |
+				      ((m->flags & MOUNT_NODEV) || !ct->privileged ? MS_NODEV : 0) |
 				      (m->flags & MOUNT_NOEXEC ? MS_NOEXEC : 0);
 		char data[128];
 
@@ -234,8 +278,22 @@ static int mask_paths(struct error *e)
 	return 0;
 }
 
+/* The masks are only worth something on the procfs at /proc. */
+static int proc_in_place(struct error *e)
+{
+	struct statfs sf;
+
+	if (statfs("/proc", &sf) < 0)
+		return error_errno(e, errno, "/proc");
+	if (sf.f_type != PROC_SUPER_MAGIC)
+		return error_set(e, EINVAL, "/proc is not the container's procfs: refusing to start");
+	return 0;
+}
+
 int rootfs_enter(const struct container_spec *ct, struct error *e)
 {
+	unsigned long root_flags;
+
 	/* Nothing the container mounts may reach the agent's namespace. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return error_errno(e, errno, "making the mounts private");
@@ -252,11 +310,14 @@ int rootfs_enter(const struct container_spec *ct, struct error *e)
 	/* After pivot_root, so that the image's symlinks resolve inside it. */
 	if (mount_system(ct, e) < 0 || mount_user(ct, e) < 0)
 		return -e->code;
-	if (!ct->privileged && mask_paths(e) < 0)
+	if (!ct->privileged && (proc_in_place(e) < 0 || mask_paths(e) < 0))
 		return -e->code;
-	if (ct->readonly_root &&
-	    mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-		return error_errno(e, errno, "making the root file system read-only");
+	/* The root's own flags: nodev (the device nodes a container makes
+	 * are not opened), read-only for --read-only. */
+	root_flags = (ct->privileged ? 0 : MS_NODEV) | (ct->readonly_root ? MS_RDONLY : 0);
+	if (root_flags && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | root_flags, NULL) < 0)
+		return error_errno(e, errno, "remounting the root file system%s",
+				   ct->readonly_root ? " read-only" : " nodev");
 	return 0;
 }
 
@@ -277,7 +338,9 @@ int rootfs_mkdir_p(const char *path, unsigned uid, unsigned gid, struct error *e
 			continue;
 		*p = '\0';
 		if (mkdir(buf, 0755) == 0) {
-			if (chown(buf, uid, gid) < 0)
+			/* lchown: what is there now may not be what mkdir
+			 * made; a symlink is not followed out of it. */
+			if (lchown(buf, uid, gid) < 0)
 				return error_errno(e, errno, "chown %s", buf);
 		} else if (errno != EEXIST) {
 			return error_errno(e, errno, "creating %s", buf);
