@@ -231,6 +231,7 @@ char *container_config_format(const struct container_config *c)
 	json_object_set_new(root, "cap_add", strv_json(c->cap_add, c->ncap_add));
 	json_object_set_new(root, "cap_drop", strv_json(c->cap_drop, c->ncap_drop));
 	json_object_set_new(root, "security_opt", strv_json(c->security_opt, c->nsecurity_opt));
+	json_object_set_new(root, "group_add", strv_json(c->group_add, c->ngroup_add));
 	return json_dumps(root, JSON_INDENT(1));
 }
 
@@ -366,7 +367,8 @@ static int parse_isolation(json_t *root, struct container_config *c, struct erro
 	    get_uint(root, "shm_size", INT64_MAX, &c->shm_size, e) < 0 ||
 	    get_strv(root, "cap_add", &c->cap_add, &c->ncap_add, e) < 0 ||
 	    get_strv(root, "cap_drop", &c->cap_drop, &c->ncap_drop, e) < 0 ||
-	    get_strv(root, "security_opt", &c->security_opt, &c->nsecurity_opt, e) < 0)
+	    get_strv(root, "security_opt", &c->security_opt, &c->nsecurity_opt, e) < 0 ||
+	    get_strv(root, "group_add", &c->group_add, &c->ngroup_add, e) < 0)
 		return -e->code;
 	return 0;
 }
@@ -513,6 +515,7 @@ void container_config_free(struct container_config *c)
 	strv_free(c->cap_add, c->ncap_add);
 	strv_free(c->cap_drop, c->ncap_drop);
 	strv_free(c->security_opt, c->nsecurity_opt);
+	strv_free(c->group_add, c->ngroup_add);
 	memset(c, 0, sizeof(*c));
 }
 

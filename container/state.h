@@ -79,8 +79,8 @@ struct container_config {
 	bool privileged, read_only;
 	bool qemu_root; /* a read-write share: QEMU writes as the guest's users */
 	uint64_t pids_limit, shm_size; /* 0: none, default */
-	char **cap_add, **cap_drop, **security_opt;
-	size_t ncap_add, ncap_drop, nsecurity_opt;
+	char **cap_add, **cap_drop, **security_opt, **group_add;
+	size_t ncap_add, ncap_drop, nsecurity_opt, ngroup_add;
 };
 
 /* The VM of the container's latest start. */

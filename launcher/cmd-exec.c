@@ -60,27 +60,50 @@ static void env_set(struct process_spec *p, const char *entry)
 	p->env[p->nenv] = NULL;
 }
 
-/* -u NAME: resolved in the image's /etc/passwd, as run does. */
+/* -u USER: resolved in the image's /etc/passwd, as run does, with the
+ * supplementary groups of that user (/etc/group) and the container's
+ * --group-add, not those of the container's own process. */
 static int resolve_user(const struct container_config *c, const char *spec, struct process_spec *p,
 			struct error *e)
 {
 	struct store st;
-	struct image img;
-	int hold = -1, r;
+	struct image img = {0};
+	uint32_t groups[MSG_GROUPS_MAX];
+	size_t ngroups = 0;
+	bool numeric, have_image = false;
+	int hold = -1, r = 0;
 
-	if (parse_user(spec, &p->uid, &p->gid, e) == 0)
-		return 0;
-	error_clear(e);
-	if (!c->image_id)
-		return error_set(e, EINVAL, "invalid user \"%s\": with --rootfs, use a numeric UID[:GID]",
-				 spec);
-	if (container_open_image(c->image_id, &st, &img, &hold, false, e) < 0)
-		return -e->code;
-	close(hold);
-	r = passwd_resolve(img.passwd, img.group, spec, &p->uid, &p->gid, e);
-	image_free(&img);
-	store_close(&st);
-	return r;
+	numeric = parse_user(spec, &p->uid, &p->gid, e) == 0;
+	if (!numeric) {
+		error_clear(e);
+		if (!c->image_id)
+			return error_set(e, EINVAL,
+					 "invalid user \"%s\": with --rootfs, use a numeric UID[:GID]",
+					 spec);
+	}
+	if (c->image_id) {
+		if (container_open_image(c->image_id, &st, &img, &hold, false, e) < 0)
+			return -e->code;
+		close(hold);
+		have_image = true;
+	}
+	if (!numeric)
+		r = passwd_resolve(img.passwd, img.group, spec, &p->uid, &p->gid, e);
+	if (r == 0)
+		r = passwd_groups(img.passwd, img.group, p->uid, (const char *const *)c->group_add,
+				  c->ngroup_add, groups, &ngroups, MSG_GROUPS_MAX, e);
+	if (have_image) {
+		image_free(&img);
+		store_close(&st);
+	}
+	if (r < 0)
+		return r;
+	free(p->groups);
+	p->groups = ngroups ? xcalloc(ngroups, sizeof(*p->groups)) : NULL;
+	for (size_t i = 0; i < ngroups; i++)
+		p->groups[i] = groups[i];
+	p->ngroups = ngroups;
+	return 0;
 }
 
 /* The container's own process as the base: its user, environment and

@@ -49,7 +49,8 @@ static bool exists(const char *name)
 	       S_ISDIR(st.st_mode);
 }
 
-/* The containers (stopped ones too) that name the volume. */
+/* The containers (stopped ones too) that name the volume; -1 when they
+ * cannot be read, which callers take as "in use". */
 static int users_of(const char *name, char *ret_id, size_t size)
 {
 	char run_root[4096];
@@ -59,8 +60,10 @@ static int users_of(const char *name, char *ret_id, size_t size)
 	int count = 0;
 
 	cli_run_root(run_root, sizeof(run_root));
-	if (container_list(run_root, &all, &n, &e) < 0)
-		return 0;
+	if (container_list(run_root, &all, &n, &e) < 0) {
+		launcher_error("volume %s: cannot tell which containers use it: %s", name, e.msg);
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < all[i].config.nmounts; j++) {
 			const char *v = all[i].config.mounts[j].name;
@@ -80,19 +83,25 @@ static int remove_volume(const char *name, bool force, bool quiet)
 {
 	char path[4096], dir[4096 + 16], id[CONTAINER_ID_LEN + 1];
 	struct error e = {0};
-	int r;
+	int r, users;
 
+	if (volume_path(name, path, sizeof(path), &e) < 0) {
+		launcher_error("%s", e.msg);
+		return 1;
+	}
 	if (!exists(name)) {
 		if (force)
 			return 0;
 		launcher_error("no such volume: %s", name);
 		return 1;
 	}
-	if (users_of(name, id, sizeof(id))) {
+	users = users_of(name, id, sizeof(id));
+	if (users < 0)
+		return 1;
+	if (users > 0) {
 		launcher_error("remove %s: volume is in use - [%s]", name, id);
 		return 1;
 	}
-	volume_path(name, path, sizeof(path), &e);
 	/* STORE/volumes/NAME, with _data under it. */
 	snprintf(dir, sizeof(dir), "%.*s", (int)(strlen(path) - strlen("/_data")), path);
 	r = remove_tree(dir);
@@ -181,7 +190,12 @@ static int volume_inspect(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		char path[4096];
 		struct error e = {0};
-		if (!exists(argv[i]) || volume_path(argv[i], path, sizeof(path), &e) < 0) {
+		if (volume_path(argv[i], path, sizeof(path), &e) < 0) {
+			launcher_error("%s", e.msg);
+			code = 1;
+			continue;
+		}
+		if (!exists(argv[i])) {
 			launcher_error("no such volume: %s", argv[i]);
 			code = 1;
 			continue;
@@ -206,10 +220,49 @@ static void prune_one(const char *name, void *ctx)
 	struct prune *p = ctx;
 	char id[CONTAINER_ID_LEN + 1];
 
-	if (users_of(name, id, sizeof(id)))
+	if (users_of(name, id, sizeof(id)) != 0)
 		return;
 	if (remove_volume(name, false, false) == 0)
 		p->removed++;
+}
+
+/* As Docker 23 and later: without --all only anonymous volumes go, and
+ * launcher makes none, so named ones need --all; without --force, ask. */
+static int volume_prune(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"all", no_argument, NULL, 'a'}, {"force", no_argument, NULL, 'f'}, {0}};
+	struct prune p = {0};
+	bool all = false, force = false;
+	char answer[16];
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+af", longopts, NULL)) != -1) {
+		if (c == 'a')
+			all = true;
+		else if (c == 'f')
+			force = true;
+		else
+			return cli_usage("volume prune", "unknown flag: %s", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return cli_usage("volume prune", "\"volume prune\" accepts no arguments.");
+	if (!force) {
+		printf("WARNING! This will remove %s volumes not used by at least one container.\n"
+		       "Are you sure you want to continue? [y/N] ",
+		       all ? "all local" : "anonymous local");
+		fflush(stdout);
+		if (!fgets(answer, sizeof(answer), stdin) ||
+		    (strcmp(answer, "y\n") != 0 && strcmp(answer, "Y\n") != 0 &&
+		     strcmp(answer, "yes\n") != 0))
+			return 0;
+	}
+	if (all)
+		each_volume(prune_one, &p);
+	printf("Total reclaimed: %u volume(s)\n", p.removed);
+	return 0;
 }
 
 int cmd_volume(int argc, char **argv)
@@ -237,11 +290,7 @@ int cmd_volume(int argc, char **argv)
 				code = 1;
 		return code;
 	}
-	if (strcmp(argv[1], "prune") == 0) {
-		struct prune p = {0};
-		each_volume(prune_one, &p);
-		printf("Total reclaimed: %u volume(s)\n", p.removed);
-		return 0;
-	}
+	if (strcmp(argv[1], "prune") == 0)
+		return volume_prune(argc - 1, argv + 1);
 	return cli_usage("volume", "unknown command: launcher volume %s", argv[1]);
 }

@@ -179,6 +179,7 @@ static void inspect_isolation(const struct container_config *c, json_t *host)
 	json_object_set_new(host, "CapAdd", strv(c->cap_add, c->ncap_add));
 	json_object_set_new(host, "CapDrop", strv(c->cap_drop, c->ncap_drop));
 	json_object_set_new(host, "SecurityOpt", strv(c->security_opt, c->nsecurity_opt));
+	json_object_set_new(host, "GroupAdd", strv(c->group_add, c->ngroup_add));
 	json_object_set_new(host, "PidsLimit", json_integer((json_int_t)c->pids_limit));
 	json_object_set_new(host, "ShmSize",
 			    json_integer((json_int_t)(c->shm_size ? c->shm_size : 64u << 20)));

@@ -21,7 +21,7 @@ void run_mount_free(struct run_mount *m)
 }
 
 /* Docker's volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
-static bool volume_name_valid(const char *s)
+bool volume_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -78,12 +78,18 @@ static int set_source(struct run_mount *m, const char *s, struct error *e)
 int parse_volume(const char *s, struct run_mount *ret, struct error *e)
 {
 	_cleanup_free_ char *copy = xstrdup(s);
-	char *parts[4] = {0}, *save = NULL, *p;
+	char *parts[4] = {0}, *rest = copy, *p;
 	int n = 0, r;
 
 	memset(ret, 0, sizeof(*ret));
-	for (p = strtok_r(copy, ":", &save); p && n < 4; p = strtok_r(NULL, ":", &save))
+	/* strsep, not strtok: "/a::ro" has an empty part, not two. */
+	while (n < 4 && (p = strsep(&rest, ":")))
 		parts[n++] = p;
+	p = rest;
+	for (int i = 0; i < n; i++)
+		if (!parts[i][0])
+			return error_set(e, EINVAL, "invalid volume specification \"%s\": an empty part",
+					 s);
 	if (n == 1)
 		return error_set(e, EINVAL,
 				 "invalid volume \"%s\": anonymous volumes are not supported; name "

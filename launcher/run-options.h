@@ -96,6 +96,9 @@ int parse_user(const char *s, uint32_t *ret_uid, uint32_t *ret_gid, struct error
 /* Docker's -v SRC:DST[:OPTS], --mount KEY=VALUE,... and --tmpfs
  * DST[:OPTS] into *ret (the caller frees it with run_mount_free). */
 int parse_volume(const char *s, struct run_mount *ret, struct error *e);
+/* Docker's volume names, [a-zA-Z0-9][a-zA-Z0-9_.-]+: nothing that walks
+ * out of the store's volumes directory. */
+bool volume_name_valid(const char *name);
 int parse_mount(const char *s, struct run_mount *ret, struct error *e);
 int parse_tmpfs(const char *s, struct run_mount *ret, struct error *e);
 void run_mount_free(struct run_mount *m);

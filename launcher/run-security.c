@@ -26,6 +26,10 @@ int volume_path(const char *name, char *buf, size_t size, struct error *e)
 {
 	char root[4096];
 
+	if (!volume_name_valid(name))
+		return error_set(e, EINVAL,
+				 "invalid volume name \"%s\": it must match [a-zA-Z0-9][a-zA-Z0-9_.-]+",
+				 name);
 	store_default_root(root, sizeof(root));
 	if (bprintf(buf, size, "%s/volumes/%s/_data", root, name) < 0)
 		return error_set(e, ENAMETOOLONG, "volume path too long");
@@ -113,6 +117,7 @@ int run_security_record(const struct run_options *o, struct container_config *cf
 	cfg->pids_limit = iso->pids_limit;
 	cfg->shm_size = iso->shm_size;
 	strv_copy(iso->cap_add, iso->ncap_add, &cfg->cap_add, &cfg->ncap_add);
+	strv_copy(iso->group_add, iso->ngroup_add, &cfg->group_add, &cfg->ngroup_add);
 	strv_copy(iso->cap_drop, iso->ncap_drop, &cfg->cap_drop, &cfg->ncap_drop);
 	cfg->security_opt = xcalloc(3, sizeof(char *));
 	if (iso->seccomp)
@@ -226,7 +231,8 @@ int run_security_build(const struct run_options *o, const struct image *img,
 	sec->caps[CAPSET_BOUNDING] = sec->caps[CAPSET_EFFECTIVE] = sec->caps[CAPSET_PERMITTED] =
 	    caps;
 	/* Inheritable and ambient empty, as Docker since CVE-2022-24769. */
-	sec->no_new_privs = !iso->privileged && iso->no_new_privs != 0;
+	/* On unless turned off, or --privileged without asking for it. */
+	sec->no_new_privs = iso->no_new_privs == 1 || (iso->no_new_privs < 0 && !iso->privileged);
 	memcpy(sec->rlimits, iso->ulimits, iso->nulimits * sizeof(*sec->rlimits));
 	sec->nrlimits = iso->nulimits;
 	if (build_seccomp(iso, caps, sec, e) < 0)

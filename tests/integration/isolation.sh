@@ -122,6 +122,18 @@ rc=0; P probe sh -c 'echo 1 > /proc/sys/kernel/domainname' 2>"$WORK/e" || rc=$?
 [ "$(P --shm-size 8m probe sh -c "df -k /dev/shm | tail -1 | awk '{print \$2}'")" = 8192 ] || fail "--shm-size"
 pass "file systems: --read-only (EROFS), --tmpfs, masked /proc/keys and /proc/timer_list, read-only /proc/sys, --shm-size"
 
+# --- devices: the allowed few open; what the container makes with mknod
+# (CAP_MKNOD is Docker's) does not, wherever it makes it ---
+got=$(P --tmpfs /t:dev,exec probe sh -c 'head -c 3 /dev/zero | wc -c; echo x >/dev/null && echo null-ok
+  for p in /tmp/full /dev/full2 /t/full; do
+    mknod $p c 1 7 && { echo x 2>/dev/null >$p && echo "$p opened" || echo "$p refused"; }
+  done' 2>&1 | tr '\n' ' ')
+[ "$got" = "3 null-ok /tmp/full refused /dev/full2 refused /t/full refused " ] ||
+  fail "device nodes: $got"
+got=$(P --privileged probe sh -c 'mknod /tmp/full c 1 7 && echo x >/tmp/full' 2>&1 || true)
+case $got in *"No space left"*) ;; *) fail "--privileged: a device node it makes should open: $got" ;; esac
+pass "devices: /dev/null and /dev/zero work; nodes made with mknod (root, /dev, a dev tmpfs) refuse opens but under --privileged"
+
 # --- volumes ---
 mkdir -p "$WORK/ro" "$WORK/rw"
 echo from-host >"$WORK/ro/f"
@@ -141,6 +153,18 @@ rc=0; P --mount type=bind,source=/nonexistent-$$,target=/x probe true 2>"$WORK/e
 [ "$rc" = 125 ] && grep -q nonexistent "$WORK/e" || fail "--mount of a missing path: $rc $(cat "$WORK/e")"
 rc=0; P -v "$WORK/rw:/proc/x" probe true 2>"$WORK/e" || rc=$?
 [ "$rc" = 125 ] || fail "a volume under /proc: $rc"
+# volume names are names, never paths out of the store
+mkdir -p "$LAUNCHER_STORE/keep-me"
+for verb in "volume rm" "volume inspect"; do
+  rc=0; L $verb ../keep-me 2>"$WORK/e" >/dev/null || rc=$?
+  [ "$rc" = 1 ] && grep -q 'invalid volume name' "$WORK/e" || fail "$verb ../keep-me: $rc $(cat "$WORK/e")"
+done
+[ -d "$LAUNCHER_STORE/keep-me" ] || fail "volume rm ../keep-me removed it"
+L volume prune -f >/dev/null
+[ -d "$LAUNCHER_STORE/volumes/vol1/_data" ] || fail "volume prune without --all removed a named volume"
+L volume prune -a -f >"$WORK/out"
+[ ! -e "$LAUNCHER_STORE/volumes/vol1" ] && grep -q 'Total reclaimed: 1' "$WORK/out" ||
+  fail "volume prune -a -f: $(cat "$WORK/out")"
 pass "volumes: :ro refuses writes, rw writes reach the host (owners kept), named volumes persist in the store"
 
 # --- users and groups ---
@@ -151,7 +175,23 @@ pass "volumes: :ro refuses writes, rw writes reach the host (owners kept), named
   fail "--group-add: $(P -u app --group-add video --group-add 4242 probe id -G)"
 rc=0; P --group-add nosuch probe true 2>"$WORK/e" || rc=$?
 [ "$rc" = 125 ] && grep -q 'unable to find group nosuch' "$WORK/e" || fail "--group-add nosuch: $rc"
-pass "users: -u with the image's supplementary groups, --group-add"
+# exec -u: that user's groups (and the container's --group-add), not the
+# container process's
+L run -d --name grp --group-add video probe sleep 1000 >/dev/null
+[ "$(L exec grp id -G)" = "0 44" ] || fail "exec as root: $(L exec grp id -G)"
+[ "$(L exec -u app grp id -G)" = "1000 29 44 50" ] || fail "exec -u app: $(L exec -u app grp id -G)"
+[ "$(L exec -u 1000:1000 grp id -G)" = "1000 29 44 50" ] || fail "exec -u 1000:1000: $(L exec -u 1000:1000 grp id -G)"
+L rm -f grp >/dev/null
+pass "users: -u with the image's supplementary groups, --group-add, exec -u with its own groups"
+
+# an image whose /proc is a symlink cannot move procfs from under the masks
+mkdir -p "$WORK/badproc"
+ln -s /etc "$WORK/badproc/proc"
+python3 "$here/add-layer.py" "$WORK/img" "$WORK/badproc" localhost/badproc:latest
+L load -q -i "$WORK/img" >/dev/null
+rc=0; P badproc true 2>"$WORK/e" || rc=$?
+[ "$rc" = 125 ] && grep -q '/proc is not a directory' "$WORK/e" || fail "image with /proc -> /etc: $rc $(cat "$WORK/e")"
+pass "an image with a symlinked /proc is refused"
 
 # --- limits ---
 [ "$(P --ulimit nofile=100:200 probe sh -c 'ulimit -n; ulimit -Hn' | tr '\n' ' ')" = "100 200 " ] ||

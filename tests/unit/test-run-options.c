@@ -143,6 +143,9 @@ static void test_memory_and_cpus(void **state)
 	assert_int_equal(parse_cpus("-1", &c, &e), -EINVAL);
 	assert_int_equal(parse_cpus("1e3", &c, &e), -EINVAL);
 	assert_int_equal(parse_cpus("1000", &c, &e), -EINVAL);
+	assert_int_equal(parse_cpus("0.01", &c, &e), 0);
+	assert_int_equal(c, 10);
+	assert_int_equal(parse_cpus("0.009", &c, &e), -EINVAL);
 }
 
 static void test_errors(void **state)
@@ -215,8 +218,15 @@ static void test_mounts(void **state)
 
 	static const char *const bad_volumes[] = {
 	    "/data", "rel/ative:/x", "./rel:/x", "/a:relative", "/a:/", "/a:/proc/x", "/a:/b/../c",
-	    "/a:/b:rx", "/a:/b:ro:extra", "a:/b", "-x:/b", "",
+	    "/a:/b:rx", "/a:/b:ro:extra", "a:/b", "-x:/b", "", "/a::/b", ":/b", "/a:/b:",
+	    "/a:/b::ro",
 	};
+	assert_true(volume_name_valid("vol1"));
+	assert_true(volume_name_valid("my.cache-2_x"));
+	static const char *const bad_names[] = {"../x", "a/b", "..", ".a", "x", "-a", "a b", ""};
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(*bad_names); i++)
+		if (volume_name_valid(bad_names[i]))
+			fail_msg("volume name \"%s\" accepted", bad_names[i]);
 	for (size_t i = 0; i < sizeof(bad_volumes) / sizeof(*bad_volumes); i++)
 		if (parse_volume(bad_volumes[i], &m, &e) == 0)
 			fail_msg("-v %s accepted", bad_volumes[i]);
@@ -270,6 +280,11 @@ static void test_isolation_flags(void **state)
 	assert_non_null(strstr(e.msg, "duplicate mount point"));
 	run_options_free(&o);
 	assert_int_equal(PARSE(&o, &e, "--security-opt", "apparmor=x", "img"), -EINVAL);
+	run_options_free(&o);
+	/* turning off what the guest does not have: accepted */
+	assert_int_equal(PARSE(&o, &e, "--security-opt", "apparmor=unconfined", "--security-opt",
+			       "label=disable", "img"),
+			 0);
 	run_options_free(&o);
 	assert_int_equal(PARSE(&o, &e, "--security-opt", "bogus", "img"), -EINVAL);
 	run_options_free(&o);
