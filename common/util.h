@@ -9,6 +9,7 @@
 /* Abort on out-of-memory: used only for small, bounded allocations. */
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -23,6 +24,11 @@ ssize_t read_full(int fd, void *buf, size_t len);
 int write_full(int fd, const void *buf, size_t len);
 
 int fd_set_nonblock(int fd, bool on);
+
+/* The whole of a regular file of at most max bytes, NUL-terminated, into
+ * *ret (malloc'd) and its length. Returns 0 or -errno: EFBIG when larger,
+ * EINVAL when not a regular file. */
+int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len);
 
 /* Replaces path with data in one step (a temporary file beside it, synced,
  * renamed over it): readers see the old content or the new, never a mix.

@@ -156,26 +156,12 @@ static int container_mounts(const struct run_options *o, struct container_spec *
 
 static int read_profile(const char *path, char **ret, size_t *ret_len, struct error *e)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *buf;
-	ssize_t n;
+	int r = read_file_bounded(path, SECCOMP_FILE_MAX, ret, ret_len);
 
-	if (fd < 0)
-		return error_errno(e, errno, "opening seccomp profile %s", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SECCOMP_FILE_MAX)
+	if (r == -EINVAL || r == -EFBIG)
 		return error_set(e, EINVAL, "seccomp profile %s is not a file of at most 1 MiB",
 				 path);
-	buf = xmalloc((size_t)st.st_size + 1);
-	n = read_full(fd, buf, (size_t)st.st_size);
-	if (n < 0) {
-		free(buf);
-		return error_errno(e, (int)-n, "reading seccomp profile %s", path);
-	}
-	buf[n] = '\0';
-	*ret = buf;
-	*ret_len = (size_t)n;
-	return 0;
+	return r < 0 ? error_errno(e, -r, "reading seccomp profile %s", path) : 0;
 }
 
 /* The profile (Docker's default unless told), compiled for the
