@@ -299,7 +299,7 @@ int container_create(struct container *ct, struct create_args *a, struct error *
 	if (free_slot(ct, a->process, e) < 0)
 		return -e->code;
 	if (!leader && !ct->rootfs_ready) {
-		if (rootfs_prepare(a->rootfs_tag, a->rootfs_disk, e) < 0)
+		if (rootfs_prepare(a->rootfs_tag, a->rootfs_disk, a->ct.rootfs_rw, e) < 0)
 			return -e->code;
 		ct->rootfs_ready = true;
 	}

@@ -45,7 +45,9 @@ static int mount_lower(const char *tag, const char *disk, unsigned long flags, s
 	return 0;
 }
 
-int rootfs_prepare(const char *tag, const char *disk, struct error *e)
+#define VOLUME_9P_OPTIONS "trans=virtio,version=9p2000.L,msize=262144"
+
+int rootfs_prepare(const char *tag, const char *disk, bool rw, struct error *e)
 {
 	static const char *const dirs[] = {"/run/c", ROOTFS_LOWER, ROOTFS_RW, ROOTFS_ROOT};
 	/* nodev: device nodes come from the agent's own /dev. Not nosuid:
@@ -55,6 +57,16 @@ int rootfs_prepare(const char *tag, const char *disk, struct error *e)
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++)
 		if (mkdir_mode(dirs[i], 0700, e) < 0)
 			return -e->code;
+	if (rw) {
+		/* No cache: the engine on the host reads what the container
+		 * writes, and may write there itself. */
+		if (disk[0] || !tag[0])
+			return error_set(e, EINVAL, "a read-write root must be a 9p share");
+		if (mount(tag, ROOTFS_ROOT, "9p", 0, VOLUME_9P_OPTIONS) < 0)
+			return error_errno(e, errno, "mounting the root filesystem (9p tag %s)",
+					   tag);
+		return 0;
+	}
 	if (mount_lower(tag, disk, lower_flags, e) < 0)
 		return -e->code;
 	if (mount("tmpfs", ROOTFS_RW, "tmpfs", MS_NODEV, "mode=0755") < 0) {
@@ -114,8 +126,6 @@ static const char *const masked_paths[] = {
 static const char *const readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
-
-#define VOLUME_9P_OPTIONS "trans=virtio,version=9p2000.L,msize=262144"
 
 static const struct {
 	const char *path;
@@ -214,8 +224,103 @@ static int mount_system(const struct container_spec *ct, struct error *e)
 	return 0;
 }
 
+/* A mount point for a file: an empty file, its directories made. */
+static int make_file_target(const char *target, struct error *e)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd;
+
+	if (bprintf(dir, sizeof(dir), "%s", target) < 0)
+		return error_set(e, ENAMETOOLONG, "%s: path too long", target);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (rootfs_mkdir_p(dir, 0, 0, e) < 0)
+			return -e->code;
+	}
+	fd = open(target, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno != EISDIR)
+		return error_errno(e, errno, "creating the mount point %s", target);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* Shares used by more than one mount, or in part (an OCI bundle's bind of
+ * one file shares its directory): a 9p tag can be mounted only once at a
+ * time, so each such share is mounted once on a staging directory in the
+ * container's own /dev, the parts bound from there, and the staging
+ * mounts detached at the end; the binds keep the shares alive. */
+#define STAGE_DIR "/dev/.launcher-shares"
+
+struct stages {
+	char tags[MSG_MOUNTS_MAX][MSG_TAG_MAX];
+	size_t n;
+};
+
+static bool tag_shared(const struct container_spec *ct, size_t i)
+{
+	for (size_t j = 0; j < ct->nmounts; j++)
+		if (j != i && ct->mounts[j].kind == MOUNT_9P &&
+		    strcmp(ct->mounts[j].tag, ct->mounts[i].tag) == 0)
+			return true;
+	return ct->mounts[i].subpath != NULL;
+}
+
+static int stage(struct stages *st, const char *tag, char *path, size_t size, struct error *e)
+{
+	snprintf(path, size, STAGE_DIR "/%s", tag);
+	for (size_t i = 0; i < st->n; i++)
+		if (strcmp(st->tags[i], tag) == 0)
+			return 0;
+	if ((st->n == 0 && mkdir_mode(STAGE_DIR, 0700, e) < 0) || mkdir_mode(path, 0700, e) < 0)
+		return -e->code;
+	if (mount(tag, path, "9p", 0, VOLUME_9P_OPTIONS) < 0)
+		return error_errno(e, errno, "mounting share %s", tag);
+	snprintf(st->tags[st->n++], MSG_TAG_MAX, "%s", tag);
+	return 0;
+}
+
+static void unstage(struct stages *st)
+{
+	char path[64];
+
+	for (size_t i = 0; i < st->n; i++) {
+		snprintf(path, sizeof(path), STAGE_DIR "/%s", st->tags[i]);
+		umount2(path, MNT_DETACH);
+		rmdir(path);
+	}
+	if (st->n)
+		rmdir(STAGE_DIR);
+	st->n = 0;
+}
+
+static int mount_staged(struct stages *st, const struct mount_spec *m, unsigned long flags,
+			struct error *e)
+{
+	char root[64], src[PATH_MAX];
+	struct stat sb;
+
+	if (stage(st, m->tag, root, sizeof(root), e) < 0)
+		return -e->code;
+	snprintf(src, sizeof(src), "%s%s%s", root, m->subpath ? "/" : "", m->subpath ? m->subpath : "");
+	if (lstat(src, &sb) < 0)
+		return error_errno(e, errno, "share %s: %s", m->tag, m->subpath ? m->subpath : "/");
+	if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))
+		return error_set(e, EINVAL, "share %s: %s is neither a file nor a directory", m->tag,
+				 m->subpath);
+	if ((S_ISDIR(sb.st_mode) ? rootfs_mkdir_p(m->target, 0, 0, e)
+				 : make_file_target(m->target, e)) < 0)
+		return error_prefix(e, "mount point");
+	if (mount(src, m->target, NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, m->target, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
+		return error_errno(e, errno, "binding share %s on %s", m->tag, m->target);
+	return 0;
+}
+
 /* The user's mounts: volumes (9p shares of the VM) and tmpfs. */
-static int mount_user(const struct container_spec *ct, struct error *e)
+static int mount_each(const struct container_spec *ct, struct stages *st, struct error *e)
 {
 	for (size_t i = 0; i < ct->nmounts; i++) {
 		const struct mount_spec *m = &ct->mounts[i];
@@ -227,6 +332,11 @@ static int mount_user(const struct container_spec *ct, struct error *e)
 				      (m->flags & MOUNT_NOEXEC ? MS_NOEXEC : 0);
 		char data[128];
 
+		if (m->kind == MOUNT_9P && tag_shared(ct, i)) {
+			if (mount_staged(st, m, flags, e) < 0)
+				return -e->code;
+			continue;
+		}
 		if (rootfs_mkdir_p(m->target, 0, 0, e) < 0)
 			return error_prefix(e, "mount point");
 		if (m->kind == MOUNT_9P) {
@@ -246,12 +356,29 @@ static int mount_user(const struct container_spec *ct, struct error *e)
 	return 0;
 }
 
-static int mask_paths(struct error *e)
+static int mount_user(const struct container_spec *ct, struct error *e)
 {
+	struct stages st = {.n = 0};
+	int r = mount_each(ct, &st, e);
+
+	unstage(&st);
+	return r;
+}
+
+static int mask_paths(const struct container_spec *ct, struct error *e)
+{
+	const char *const *masked = ct->custom_paths ? (const char *const *)ct->masked_paths
+						     : masked_paths;
+	const char *const *readonly = ct->custom_paths ? (const char *const *)ct->readonly_paths
+						       : readonly_paths;
+	size_t nmasked = ct->custom_paths ? ct->nmasked_paths
+					  : sizeof(masked_paths) / sizeof(*masked_paths);
+	size_t nreadonly = ct->custom_paths ? ct->nreadonly_paths
+					    : sizeof(readonly_paths) / sizeof(*readonly_paths);
 	struct stat st;
 
-	for (size_t i = 0; i < sizeof(masked_paths) / sizeof(*masked_paths); i++) {
-		const char *p = masked_paths[i];
+	for (size_t i = 0; i < nmasked; i++) {
+		const char *p = masked[i];
 		int r;
 
 		if (lstat(p, &st) < 0)
@@ -264,8 +391,8 @@ static int mask_paths(struct error *e)
 		if (r < 0)
 			return error_errno(e, errno, "masking %s", p);
 	}
-	for (size_t i = 0; i < sizeof(readonly_paths) / sizeof(*readonly_paths); i++) {
-		const char *p = readonly_paths[i];
+	for (size_t i = 0; i < nreadonly; i++) {
+		const char *p = readonly[i];
 
 		if (lstat(p, &st) < 0)
 			continue;
@@ -274,6 +401,38 @@ static int mask_paths(struct error *e)
 			  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  NULL) < 0)
 			return error_errno(e, errno, "making %s read-only", p);
+	}
+	return 0;
+}
+
+/* An OCI bundle's linux.sysctl, before /proc/sys turns read-only: what the
+ * container's namespaces own (net.*, kernel.shm*, ...), in the VM's kernel
+ * for the rest; the VM is the container's alone. */
+static int set_sysctls(const struct container_spec *ct, struct error *e)
+{
+	for (size_t i = 0; i < ct->nsysctl; i++) {
+		const char *kv = ct->sysctl[i], *eq = strchr(kv, '=');
+		char path[PATH_MAX];
+		size_t n;
+		int fd;
+
+		if (!eq)
+			continue;
+		n = (size_t)(eq - kv);
+		if (bprintf(path, sizeof(path), "/proc/sys/%.*s", (int)n, kv) < 0)
+			return error_set(e, ENAMETOOLONG, "sysctl %.*s: name too long", (int)n, kv);
+		for (char *p = path + strlen("/proc/sys/"); *p; p++)
+			if (*p == '.')
+				*p = '/';
+		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return error_errno(e, errno, "sysctl %.*s", (int)n, kv);
+		if (write(fd, eq + 1, strlen(eq + 1)) < 0) {
+			error_errno(e, errno, "sysctl %.*s=%s", (int)n, kv, eq + 1);
+			close(fd);
+			return -e->code;
+		}
+		close(fd);
 	}
 	return 0;
 }
@@ -310,7 +469,9 @@ int rootfs_enter(const struct container_spec *ct, struct error *e)
 	/* After pivot_root, so that the image's symlinks resolve inside it. */
 	if (mount_system(ct, e) < 0 || mount_user(ct, e) < 0)
 		return -e->code;
-	if (!ct->privileged && (proc_in_place(e) < 0 || mask_paths(e) < 0))
+	if (proc_in_place(e) < 0 || set_sysctls(ct, e) < 0)
+		return -e->code;
+	if (!ct->privileged && mask_paths(ct, e) < 0)
 		return -e->code;
 	/* The root's own flags: nodev (the device nodes a container makes
 	 * are not opened), read-only for --read-only. */

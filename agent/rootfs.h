@@ -14,9 +14,10 @@
 #define ROOTFS_ROOT "/run/c/root"   /* the merged root */
 
 /* Mounts the erofs disk /dev/DISK when disk is not empty, else the 9p share
- * with mount tag `tag`, and the overlay on ROOTFS_ROOT. On failure nothing
- * stays mounted and it may be tried again. */
-int rootfs_prepare(const char *tag, const char *disk, struct error *e);
+ * with mount tag `tag`, and the overlay on ROOTFS_ROOT; with rw (an OCI
+ * bundle's rootfs) the 9p share itself, read-write, on ROOTFS_ROOT. On
+ * failure nothing stays mounted and it may be tried again. */
+int rootfs_prepare(const char *tag, const char *disk, bool rw, struct error *e);
 
 /* In the container's first process, in its new mount and PID namespaces:
  * makes ROOTFS_ROOT its root (the agent's mounts become unreachable),

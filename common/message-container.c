@@ -69,9 +69,14 @@ void process_security_copy(struct process_security *dst, const struct process_se
 
 void container_spec_free(struct container_spec *c)
 {
-	for (size_t i = 0; i < c->nmounts; i++)
+	for (size_t i = 0; i < c->nmounts; i++) {
 		free(c->mounts[i].target);
+		free(c->mounts[i].subpath);
+	}
 	free(c->mounts);
+	msg_free_strv(c->masked_paths);
+	msg_free_strv(c->readonly_paths);
+	msg_free_strv(c->sysctl);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -161,6 +166,15 @@ json_t *msg_format_groups(const uint32_t *groups, size_t n)
 	return a;
 }
 
+static json_t *strv_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
 json_t *msg_format_container(const struct container_spec *c)
 {
 	json_t *o = json_object(), *mounts = json_array();
@@ -175,9 +189,11 @@ json_t *msg_format_container(const struct container_spec *c)
 			json_decref(o);
 			return NULL;
 		}
-		if (m->kind == MOUNT_9P)
+		if (m->kind == MOUNT_9P) {
 			json_object_set_new(j, "tag", json_string(m->tag));
-		else
+			if (m->subpath)
+				json_object_set_new(j, "subpath", json_string(m->subpath));
+		} else
 			json_object_set_new(j, "mode", json_integer(m->mode));
 		json_array_append_new(mounts, j);
 	}
@@ -189,6 +205,15 @@ json_t *msg_format_container(const struct container_spec *c)
 	json_object_set_new(o, "cpu_period_us", json_integer(c->cpu_period_us));
 	json_object_set_new(o, "shm_size", json_integer((json_int_t)c->shm_size));
 	json_object_set_new(o, "mounts", mounts);
+	if (c->rootfs_rw)
+		json_object_set_new(o, "rootfs_rw", json_true());
+	if (c->custom_paths) {
+		json_object_set_new(o, "masked_paths", strv_json(c->masked_paths, c->nmasked_paths));
+		json_object_set_new(o, "readonly_paths",
+				    strv_json(c->readonly_paths, c->nreadonly_paths));
+	}
+	if (c->nsysctl)
+		json_object_set_new(o, "sysctl", strv_json(c->sysctl, c->nsysctl));
 	return o;
 }
 
@@ -361,6 +386,70 @@ bool msg_valid_mount_target(const char *t)
 	return true;
 }
 
+/* A path inside a share: relative and normalized, so that "/" + subpath
+ * is a valid mount target (no "..", no "//"). */
+static int parse_subpath(json_t *v, struct mount_spec *m, struct error *e)
+{
+	json_t *sp = json_object_get(v, "subpath");
+	char buf[MSG_PATH_MAX + 4];
+
+	if (!sp)
+		return 0;
+	if (!json_is_string(sp) || json_string_length(sp) == 0 ||
+	    json_string_length(sp) >= MSG_PATH_MAX - 1 || json_string_value(sp)[0] == '/')
+		return error_set(e, EBADMSG, "\"subpath\" must be a relative path");
+	snprintf(buf, sizeof(buf), "/x/%s", json_string_value(sp));
+	if (!msg_valid_mount_target(buf))
+		return error_set(e, EBADMSG, "\"subpath\" must be normalized, without \"..\"");
+	m->subpath = xstrdup(json_string_value(sp));
+	return 0;
+}
+
+/* Absolute and normalized; under /proc too (masks live there). */
+static int check_abs_path(const char *s)
+{
+	char buf[MSG_PATH_MAX + 4];
+
+	if (s[0] != '/' || strlen(s) >= MSG_PATH_MAX)
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "/x%s", s);
+	return msg_valid_mount_target(buf) ? 0 : -EINVAL;
+}
+
+/* "key=value": a /proc/sys name (no "..", no leading "/") and one line. */
+static int check_sysctl(const char *s)
+{
+	const char *eq = strchr(s, '=');
+
+	if (!eq || eq == s || eq - s > 255 || strchr(s, '\n'))
+		return -EINVAL;
+	for (const char *p = s; p < eq; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_-", *p) &&
+		    !(*p == '.' && p > s && p[-1] != '.' && p + 1 < eq) &&
+		    !(*p == '/' && p > s && p[-1] != '/' && p + 1 < eq))
+			return -EINVAL;
+	return 0;
+}
+
+static int parse_oci_parts(json_t *obj, struct container_spec *c, struct error *e)
+{
+	if (get_bool(obj, "rootfs_rw", &c->rootfs_rw, e) < 0)
+		return -EBADMSG;
+	if (json_object_get(obj, "masked_paths") || json_object_get(obj, "readonly_paths")) {
+		c->custom_paths = true;
+		if (msg_get_strv(obj, "masked_paths", MSG_PATHS_MAX, false, check_abs_path,
+				 &c->masked_paths, &c->nmasked_paths, e) < 0 ||
+		    msg_get_strv(obj, "readonly_paths", MSG_PATHS_MAX, false, check_abs_path,
+				 &c->readonly_paths, &c->nreadonly_paths, e) < 0)
+			return -EBADMSG;
+	}
+	if (json_object_get(obj, "sysctl") &&
+	    msg_get_strv(obj, "sysctl", MSG_SYSCTL_MAX, false, check_sysctl, &c->sysctl,
+			 &c->nsysctl, e) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
 static int parse_mount(json_t *v, size_t i, struct mount_spec *m, struct error *e)
 {
 	json_t *kind = json_object_get(v, "kind"), *target = json_object_get(v, "target");
@@ -386,6 +475,8 @@ static int parse_mount(json_t *v, size_t i, struct mount_spec *m, struct error *
 		if (!json_is_string(tag) || !msg_valid_tag(json_string_value(tag)))
 			return error_set(e, EBADMSG, "\"mounts\" entry %zu: not a valid 9p tag", i);
 		strcpy(m->tag, json_string_value(tag));
+		if (parse_subpath(v, m, e) < 0)
+			return error_prefix(e, "\"mounts\" entry %zu", i);
 	}
 	m->target = xstrdup(json_string_value(target));
 	m->flags = (uint32_t)flags;
@@ -422,6 +513,10 @@ int msg_parse_container(json_t *obj, struct container_spec *c, struct error *e)
 	if (c->cpu_quota_us && (c->cpu_period_us < CPU_PERIOD_MIN || c->cpu_quota_us < 1000))
 		return error_set(e, EBADMSG, "\"cpu_quota_us\" needs a period of %u to %u us and "
 				 "a quota of at least 1000 us", CPU_PERIOD_MIN, CPU_PERIOD_MAX);
+	if (parse_oci_parts(obj, c, e) < 0) {
+		container_spec_free(c);
+		return -EBADMSG;
+	}
 	mounts = json_object_get(obj, "mounts");
 	if (!mounts)
 		return 0;

@@ -14,6 +14,13 @@
 int msg_get_uint(json_t *obj, const char *key, bool required, uint64_t max, uint64_t *ret,
 		 struct error *e);
 
+/* An array of at most max_items strings (each at most MSG_STRING_MAX
+ * bytes, passing check when not NULL) into a NULL-terminated *ret. */
+int msg_get_strv(json_t *obj, const char *key, size_t max_items, bool nonempty,
+		 int (*check)(const char *), char ***ret, size_t *ret_n, struct error *e);
+/* Frees a NULL-terminated array of strings; NULL is fine. */
+void msg_free_strv(char **v);
+
 /* Index of s in names[0..n), or -1. */
 int msg_lookup_name(const char *const *names, size_t n, const char *s);
 

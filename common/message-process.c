@@ -19,7 +19,7 @@ static const char *const stream_names[] = {
 
 #define SIGNAL_MAX 64
 
-static void free_strv(char **v)
+void msg_free_strv(char **v)
 {
 	for (char **p = v; p && *p; p++)
 		free(*p);
@@ -28,8 +28,8 @@ static void free_strv(char **v)
 
 void process_spec_free(struct process_spec *p)
 {
-	free_strv(p->args);
-	free_strv(p->env);
+	msg_free_strv(p->args);
+	msg_free_strv(p->env);
 	free(p->cwd);
 	free(p->groups);
 	process_security_free(&p->sec);
@@ -128,7 +128,7 @@ static int get_string(json_t *obj, const char *key, size_t max, const char **ret
 	return 0;
 }
 
-static int get_strv(json_t *obj, const char *key, size_t max_items, bool nonempty,
+int msg_get_strv(json_t *obj, const char *key, size_t max_items, bool nonempty,
 		    int (*check)(const char *), char ***ret, size_t *ret_n, struct error *e)
 {
 	json_t *a = json_object_get(obj, key), *v;
@@ -145,7 +145,7 @@ static int get_strv(json_t *obj, const char *key, size_t max_items, bool nonempt
 	json_array_foreach(a, i, v) {
 		if (!json_is_string(v) || json_string_length(v) > MSG_STRING_MAX ||
 		    (check && check(json_string_value(v)) < 0)) {
-			free_strv(out);
+			msg_free_strv(out);
 			return error_set(e, EBADMSG, "\"%s\" entry %zu is not a valid string", key,
 					 i);
 		}
@@ -204,8 +204,8 @@ static int parse_spec(json_t *obj, struct process_spec *p, struct error *e)
 
 	if (!json_is_object(obj))
 		return error_set(e, EBADMSG, "\"spec\" must be an object");
-	if (get_strv(obj, "args", MSG_ARGS_MAX, true, NULL, &p->args, &p->nargs, e) < 0 ||
-	    get_strv(obj, "env", MSG_ENV_MAX, false, check_env, &p->env, &p->nenv, e) < 0 ||
+	if (msg_get_strv(obj, "args", MSG_ARGS_MAX, true, NULL, &p->args, &p->nargs, e) < 0 ||
+	    msg_get_strv(obj, "env", MSG_ENV_MAX, false, check_env, &p->env, &p->nenv, e) < 0 ||
 	    get_string(obj, "cwd", MSG_PATH_MAX, &cwd, e) < 0)
 		return -EBADMSG;
 	if (cwd[0] != '/')

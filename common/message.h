@@ -150,7 +150,14 @@ struct mount_spec {
 	uint32_t flags;	       /* MOUNT_* */
 	uint64_t size;	       /* tmpfs: bytes, 0: the kernel's default */
 	uint32_t mode;	       /* tmpfs: of its root, 0: 1777 */
+	/* 9p: a file or directory inside the share to bind at target
+	 * (relative, normalized: an OCI bundle's file bind mount shares its
+	 * directory), NULL: the share itself. */
+	char *subpath;
 };
+
+#define MSG_PATHS_MAX 256  /* masked and read-only paths */
+#define MSG_SYSCTL_MAX 256
 
 /* What holds for the whole container (process 1's create only). */
 struct container_spec {
@@ -162,6 +169,19 @@ struct container_spec {
 	uint64_t shm_size;  /* /dev/shm, bytes, 0: 64 MiB */
 	struct mount_spec *mounts;
 	size_t nmounts;
+	/* The 9p root (rootfs_tag) is the container's root as it is, read-write
+	 * (an OCI bundle's rootfs, whose writes the engine must see), not
+	 * the lower layer of an overlay. */
+	bool rootfs_rw;
+	/* Masked and read-only paths instead of Docker's (an OCI bundle's
+	 * maskedPaths and readonlyPaths), when custom_paths. */
+	bool custom_paths;
+	char **masked_paths, **readonly_paths;
+	size_t nmasked_paths, nreadonly_paths;
+	/* "key=value" written to /proc/sys/KEY (dots as slashes) in the
+	 * container's namespaces before /proc/sys turns read-only. */
+	char **sysctl;
+	size_t nsysctl;
 };
 
 void container_spec_free(struct container_spec *c);
