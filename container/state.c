@@ -202,6 +202,7 @@ char *container_config_format(const struct container_config *c)
 	json_object_set_new(root, "image", str_or_null(c->image));
 	json_object_set_new(root, "image_id", str_or_null(c->image_id));
 	json_object_set_new(root, "rootfs", str_or_null(c->rootfs));
+	json_object_set_new(root, "bundle", str_or_null(c->bundle));
 	json_object_set_new(root, "create_request", str_or_null(c->create_request));
 	json_object_set_new(root, "accel", json_text(c->accel));
 	json_object_set_new(root, "vcpus", json_integer(c->vcpus));
@@ -388,6 +389,7 @@ int container_config_parse(const char *json, size_t len, struct container_config
 	    get_str(root, "image", &c->image, e) < 0 ||
 	    get_str(root, "image_id", &c->image_id, e) < 0 ||
 	    get_str(root, "rootfs", &c->rootfs, e) < 0 ||
+	    get_str(root, "bundle", &c->bundle, e) < 0 ||
 	    get_str(root, "create_request", &c->create_request, e) < 0 ||
 	    get_buf(root, "accel", c->accel, sizeof(c->accel), e) < 0 ||
 	    get_strv(root, "entrypoint", &c->entrypoint, &c->nentrypoint, e) < 0 ||
@@ -498,6 +500,7 @@ void container_config_free(struct container_config *c)
 	free(c->image);
 	free(c->image_id);
 	free(c->rootfs);
+	free(c->bundle);
 	free(c->create_request);
 	strv_free(c->entrypoint, c->nentrypoint);
 	strv_free(c->cmd, c->ncmd);

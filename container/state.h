@@ -57,6 +57,9 @@ struct container_config {
 	char *image;	     /* as the user named it, or the --rootfs directory */
 	char *image_id;	     /* "sha256:..." (the config's digest); NULL with --rootfs */
 	char *rootfs;	     /* --rootfs DIR instead of an image, or NULL */
+	/* An OCI runtime's container (`launcher oci`): its bundle directory;
+	 * rootfs is then the bundle's root, shared read-write. NULL else. */
+	char *bundle;
 	/* The agent's create request for process 1, as JSON, resolved once
 	 * (user, command, environment): every start runs the same. */
 	char *create_request;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "accel.h"
 #include "error.h"
@@ -31,6 +32,10 @@ struct booted {
 /* Probes the host (libvirt, accelerator, vsock, guest files), starts a VM
  * and connects to its agent (unless opts.paused). */
 int boot_vm(const struct boot_opts *opts, struct booted *ret, struct error *e);
+
+/* The VM's RAM in MiB for a container memory limit in bytes: the limit
+ * plus what the guest kernel and agent keep for themselves. */
+unsigned boot_memory_for_limit(uint64_t limit);
 
 /* For a VM booted with opts.paused: lets it run (boot_wait_agent next).
  * On failure the VM is destroyed. */

@@ -29,12 +29,6 @@
 
 #define ROOTFS_TAG "rootfs"
 #define ROOTFS_DISK "vda" /* the image disk is the first and only one */
-/* Guest RAM is the container's limit plus what the guest kernel and agent
- * keep for themselves: measured ~22 MiB at boot plus the kernel's page
- * structures, ~1.6% of RAM (docs/PERFORMANCE.md). Small VMs get a floor. */
-#define GUEST_OVERHEAD_MIB 24
-#define GUEST_OVERHEAD_PER_MIB 50 /* one MiB more for every 50 of the limit */
-#define GUEST_MIN_MIB 128
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* What build_create works from: the options and, for an image, the image. */
@@ -182,12 +176,8 @@ static int check_rootfs(const char *dir, char *ret_abs, struct error *e)
 
 static void vm_size(const struct run_options *o, struct boot_opts *b)
 {
-	if (o->memory) {
-		uint64_t mib = (o->memory + (1 << 20) - 1) >> 20;
-		mib += GUEST_OVERHEAD_MIB +
-		       (mib + GUEST_OVERHEAD_PER_MIB - 1) / GUEST_OVERHEAD_PER_MIB;
-		b->memory_mib = mib < GUEST_MIN_MIB ? GUEST_MIN_MIB : (unsigned)mib;
-	}
+	if (o->memory)
+		b->memory_mib = boot_memory_for_limit(o->memory);
 	if (o->cpus_milli)
 		b->vcpus = (o->cpus_milli + 999) / 1000;
 }

@@ -138,7 +138,10 @@ int container_start(const struct start_request *r, pid_t *ret_pid, struct error 
 		       .interactive = c->interactive,
 		       .tty = c->tty,
 		       .auto_remove = c->auto_remove,
-		       .log = c->log},
+		       .log = c->log,
+		       .oci = c->bundle != NULL,
+		       .has_console = r->has_console,
+		       .console_fd = r->console_fd},
 	};
 	struct image img;
 	struct store st;
@@ -158,8 +161,9 @@ int container_start(const struct start_request *r, pid_t *ret_pid, struct error 
 		if (stat(c->rootfs, &st_dir) < 0 || !S_ISDIR(st_dir.st_mode))
 			return error_errno(e, errno ? errno : ENOTDIR, "root filesystem \"%s\"",
 					   c->rootfs);
-		shares[nshares++] =
-		    (struct domain_share){.tag = ROOTFS_TAG, .source = c->rootfs, .readonly = 1};
+		/* An OCI bundle's root is the engine's: it must see the writes. */
+		shares[nshares++] = (struct domain_share){
+		    .tag = ROOTFS_TAG, .source = c->rootfs, .readonly = c->bundle == NULL};
 	} else {
 		const struct image *use = r->img;
 		if (!use) {
@@ -197,8 +201,9 @@ int container_start(const struct start_request *r, pid_t *ret_pid, struct error 
 	}
 	mo.boot.shares = nshares ? shares : NULL;
 	mo.boot.nshares = nshares;
-	/* A VM made ahead for these options (spare.h), else our own. */
-	sv[0] = spare_claim(&mo, &pid);
+	/* A VM made ahead for these options (spare.h), else our own; an OCI
+	 * container's monitor must be our child, so never a spare. */
+	sv[0] = c->bundle ? -1 : spare_claim(&mo, &pid);
 	if (sv[0] >= 0)
 		goto out; /* the spare holds the image itself */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {

@@ -18,6 +18,10 @@ struct start_request {
 	 * found by the record's image ID. hold_fd is taken either way. */
 	const struct image *img;
 	int hold_fd;
+	/* `oci create` (monitor.h, container_launch.oci): the pty slave for
+	 * the container's terminal when has_console. */
+	bool has_console;
+	int console_fd;
 };
 
 /* Returns the connection to the container's monitor (its pid in *ret_pid):

@@ -119,7 +119,7 @@ int parse_volume(const char *s, struct run_mount *ret, struct error *e)
 	return r;
 }
 
-static int parse_octal_mode(const char *v, uint32_t *ret)
+int parse_octal_mode(const char *v, uint32_t *ret)
 {
 	char *end;
 	unsigned long m;

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <time.h>
 #include <limits.h>
 #include <sys/socket.h>
@@ -197,6 +199,8 @@ _Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_reque
 	    .client_fd = client_fd,
 	    .foreground = l->foreground,
 	    .listener = -1,
+	    .own_stdio = l->oci,
+	    .hold_start = l->oci,
 	    .on_started = on_started,
 	    .on_exited = on_exited,
 	    .ctx = &rec,
@@ -205,7 +209,7 @@ _Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_reque
 	char dir[PATH_MAX];
 	int code = EXIT_LAUNCHER, lock, r;
 
-	if (!l->foreground)
+	if (!l->foreground && !l->oci)
 		monitor_release_stdio();
 	lock = container_monitor_lock(l->run_root, l->id, MONITOR_LOCK_WAIT_MS, &e);
 	if (lock == -EWOULDBLOCK) {
@@ -226,7 +230,9 @@ _Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_reque
 		_exit(0);
 	}
 	container_path(l->run_root, l->id, NULL, dir, sizeof(dir));
-	so.log = log_writer_open(dir, &cr.config.log, &e);
+	/* An OCI container's output is the engine's to keep (conmon, the
+	 * shim): it comes out on our stdio. */
+	so.log = l->oci ? NULL : log_writer_open(dir, &cr.config.log, &e);
 	so.listener = listen_socket(l, &wanted.sock);
 	if (so.listener >= 0) {
 		so.still_wanted = still_wanted;
@@ -279,6 +285,13 @@ _Noreturn void monitor_serve(int client_fd, struct booted *b, struct agent_reque
 	if (l->foreground)
 		monitor_report(client_fd, code, r > 0 ? e.msg : NULL);
 	close(client_fd);
+	if (l->oci) {
+		/* The engine waits on us for the container's status: now, not
+		 * after a power-off (autodestroy takes the VM with us). */
+		boot_destroy(b);
+		container_record_free(&cr);
+		_exit(code & 0xff);
+	}
 	/* The next run with these options finds a VM waiting (spare.h); made
 	 * now, after the result, so it does not slow this container down. */
 	if (spare)
@@ -296,6 +309,24 @@ out:
 	_exit(0);
 }
 
+/* The engine's pty (its master went to the console socket) becomes our
+ * controlling terminal and stdio: raw, since the guest's pty has the line
+ * discipline; resizes arrive as SIGWINCH. */
+static void take_console(int fd)
+{
+	struct termios t;
+
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	(void)ioctl(fd, TIOCSCTTY, 0);
+	for (int i = 0; i <= 2; i++)
+		dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
 _Noreturn void monitor_main(int client_fd, const struct monitor_opts *o)
 {
 	struct agent_request create = {0};
@@ -308,7 +339,9 @@ _Noreturn void monitor_main(int client_fd, const struct monitor_opts *o)
 	setsid();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	if (!o->launch.foreground)
+	if (o->launch.has_console)
+		take_console(o->launch.console_fd);
+	if (!o->launch.foreground && !o->launch.oci)
 		monitor_release_stdio();
 	if (boot_vm(&o->boot, &b, &e) < 0) {
 		struct record rec = {.exit_code = EXIT_LAUNCHER, .error = e.msg};

@@ -35,6 +35,9 @@ enum monitor_msg_type {
 	MONITOR_KILL,	/* value: the signal; RESULT at once */
 	MONITOR_WAIT,	/* RESULT when the container exits */
 	MONITOR_STARTED, /* monitor -> `run -d`/`start`: process 1 runs */
+	/* An OCI container (run_session_opts.hold_start): */
+	MONITOR_CREATED, /* monitor -> `oci create`: process 1 made, not started */
+	MONITOR_START,	 /* `oci start` -> monitor: start it; RESULT: 0 or why not */
 };
 
 #define MONITOR_FLAG_INTERACTIVE 1
@@ -92,6 +95,15 @@ struct container_launch {
 	bool interactive, tty;
 	bool auto_remove;
 	struct log_opts log;
+	/* `launcher oci create`: the monitor is the container's host process
+	 * (the engine waits on it): fds 0-2 are process 1's stdio, no log;
+	 * process 1 waits for `oci start`; the monitor exits with the
+	 * container's exit code as soon as it is known. console_fd (has_console):
+	 * the pty slave whose master went to the engine's console socket,
+	 * made the monitor's controlling terminal and stdio. */
+	bool oci;
+	bool has_console;
+	int console_fd;
 };
 
 struct monitor_opts {

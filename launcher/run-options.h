@@ -99,6 +99,8 @@ int parse_volume(const char *s, struct run_mount *ret, struct error *e);
 /* Docker's volume names, [a-zA-Z0-9][a-zA-Z0-9_.-]+: nothing that walks
  * out of the store's volumes directory. */
 bool volume_name_valid(const char *name);
+/* A file mode in octal, at most 07777 (tmpfs mode=); -EINVAL else. */
+int parse_octal_mode(const char *v, uint32_t *ret);
 int parse_mount(const char *s, struct run_mount *ret, struct error *e);
 int parse_tmpfs(const char *s, struct run_mount *ret, struct error *e);
 void run_mount_free(struct run_mount *m);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -110,6 +111,9 @@ struct session {
 	bool cancelled;
 	bool broken;	   /* a request to the agent was cut short */
 	bool main_reported; /* process 1's exit and output are all out */
+	bool awaiting_start; /* hold_start: created, MONITOR_START not come yet */
+	int winch_fd;	     /* own_stdio with a tty: signalfd of SIGWINCH, or -1 */
+	uint32_t *ret_pid;
 	int exit_code;
 	uint64_t next_wanted_check;
 };
@@ -429,6 +433,25 @@ static int start_process(struct session *s, struct proc *p, int *ret_exit, uint3
 	return -e->code;
 }
 
+static void control_send_timeout(int fd);
+
+/* Process 1 starts: 0 once it runs; 1 with *ret_exit when the agent
+ * refused (not found, not executable); -errno on trouble. */
+static int begin(struct session *s, int *ret_exit, struct error *e)
+{
+	struct proc *main = s->procs[0];
+	uint32_t pid = 0;
+	int r = start_process(s, main, ret_exit, &pid, e);
+
+	if (r != 0)
+		return r;
+	if (s->o->on_started)
+		s->o->on_started(s->o->ctx, pid);
+	/* From here the agent's exit event ends the session (no wait needed). */
+	control_send_timeout(s->b->control_fd);
+	return 0;
+}
+
 static struct proc *proc_new(uint32_t number, int control_fd, bool tty)
 {
 	struct proc *p = xcalloc(1, sizeof(*p));
@@ -595,6 +618,46 @@ static void forward(struct session *s, struct client *c, const struct monitor_ms
 
 static void exec_start(struct session *s, struct client *c, const struct monitor_msg *m);
 
+/* `oci start`: process 1 was created and waits (hold_start). */
+static void start_held(struct session *s, struct client *c)
+{
+	struct proc *main = s->procs[0];
+	struct error e = {0};
+	int code = EXIT_LAUNCHER, r;
+
+	if (!s->awaiting_start) {
+		client_result(c, EXIT_LAUNCHER,
+			      main->exited ? "cannot start a container that has stopped"
+					   : "cannot start an already running container");
+		return;
+	}
+	s->awaiting_start = false;
+	r = begin(s, &code, &e);
+	if (r == 0) {
+		client_result(c, 0, NULL);
+		return;
+	}
+	/* It never ran: the session ends with the agent's verdict. */
+	main->exited = true;
+	main->status = (struct wait_result){.exit_code = r == 1 ? code : EXIT_LAUNCHER};
+	main->drain_deadline = 0;
+	s->exit_code = main->status.exit_code;
+	client_result(c, r == 1 ? code : EXIT_LAUNCHER, e.msg);
+}
+
+/* A signal for a process that was created but never started: nothing runs
+ * to get it, so the container is over, as if it had been killed. */
+static void kill_held(struct session *s, int sig)
+{
+	struct proc *main = s->procs[0];
+
+	s->awaiting_start = false;
+	main->exited = true;
+	main->status = (struct wait_result){.signal = sig};
+	main->drain_deadline = 0;
+	s->exit_code = exit_code_for_wait(&main->status);
+}
+
 /* The first message of a client on the monitor's socket. */
 static void client_hello(struct session *s, struct client *c)
 {
@@ -636,12 +699,18 @@ static void client_hello(struct session *s, struct client *c)
 			client_result(c, EXIT_LAUNCHER,
 				      main->exited ? "the container is not running"
 						   : "invalid signal");
-		else if (send_request(s, main, &req, &e) < 0)
+		else if (s->awaiting_start) {
+			kill_held(s, m.value);
+			client_result(c, 0, NULL);
+		} else if (send_request(s, main, &req, &e) < 0)
 			client_result(c, EXIT_LAUNCHER, e.msg);
 		else
 			client_result(c, 0, NULL);
 		break;
 	}
+	case MONITOR_START:
+		start_held(s, c);
+		break;
 	case MONITOR_WAIT:
 		c->kind = CLIENT_WAIT;
 		if (s->main_reported)
@@ -860,12 +929,15 @@ static bool session_over(struct session *s)
 	return true;
 }
 
+static void own_winch(struct session *s);
+
 enum {
 	SRC_CONTROL,
 	SRC_CLIENT,
 	SRC_LISTENER,
 	SRC_PUMP_IN,
 	SRC_PUMP_OUT,
+	SRC_WINCH,
 };
 
 struct source {
@@ -874,7 +946,7 @@ struct source {
 	int sink;
 };
 
-#define POLL_MAX (1 + CLIENTS_MAX + PROCS_MAX * (1 + 3 * (1 + SINKS_MAX)))
+#define POLL_MAX (2 + CLIENTS_MAX + PROCS_MAX * (1 + 3 * (1 + SINKS_MAX)))
 
 static void add_pump_fds(struct pump *p, struct pollfd *pfd, struct source *src, int *n)
 {
@@ -932,6 +1004,10 @@ static int relay(struct session *s, struct error *e)
 			pfd[n] = (struct pollfd){.fd = s->o->listener, .events = POLLIN};
 			src[n++] = (struct source){SRC_LISTENER, NULL, 0};
 		}
+		if (s->winch_fd >= 0) {
+			pfd[n] = (struct pollfd){.fd = s->winch_fd, .events = POLLIN};
+			src[n++] = (struct source){SRC_WINCH, NULL, 0};
+		}
 		for (int i = 0; i < CLIENTS_MAX; i++)
 			if (s->clients[i]) {
 				pfd[n] = (struct pollfd){.fd = s->clients[i]->fd, .events = POLLIN};
@@ -956,6 +1032,9 @@ static int relay(struct session *s, struct error *e)
 			switch (src[i].kind) {
 			case SRC_LISTENER:
 				accept_clients(s);
+				break;
+			case SRC_WINCH:
+				own_winch(s);
 				break;
 			case SRC_CLIENT:
 				client_event(s, src[i].ptr);
@@ -996,6 +1075,41 @@ static int relay(struct session *s, struct error *e)
 	return 0;
 }
 
+/* own_stdio: fds 0-2 are process 1's (an OCI runtime's container). */
+static void plug_own_stdio(struct session *s, struct proc *main, bool interactive)
+{
+	bool sock = false;
+	sigset_t set;
+	int fd;
+
+	fd = open_output(STDOUT_FILENO, &sock);
+	pump_add_sink(main->out[0], fd, sock, NULL);
+	if (!main->tty) {
+		fd = open_output(STDERR_FILENO, &sock);
+		pump_add_sink(main->out[1], fd, sock, NULL);
+	}
+	if (interactive && main->in && main->in->in < 0)
+		main->in->in = STDIN_FILENO;
+	if (!main->tty)
+		return;
+	sigemptyset(&set);
+	sigaddset(&set, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	s->winch_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* The pty that is our stdio was resized (by the engine, on its master). */
+static void own_winch(struct session *s)
+{
+	struct signalfd_siginfo si;
+	struct monitor_msg m = {.type = MONITOR_WINCH};
+	struct client self = {.proc = s->procs[0], .stdio = {STDIN_FILENO, STDOUT_FILENO, -1}};
+
+	while (read(s->winch_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		;
+	forward(s, &self, &m);
+}
+
 static void session_free(struct session *s, int result_code, const char *text)
 {
 	for (int i = 0; i < CLIENTS_MAX; i++) {
@@ -1016,6 +1130,8 @@ static void session_free(struct session *s, int result_code, const char *text)
 		proc_free(s->procs[i], i > 0);
 		s->procs[i] = NULL;
 	}
+	if (s->winch_fd >= 0)
+		close(s->winch_fd);
 	free(s);
 }
 
@@ -1026,10 +1142,10 @@ int run_session(struct booted *b, struct agent_request *create, const struct run
 	struct agent_reply reply;
 	struct proc *main;
 	struct client *first = NULL;
-	uint32_t pid = 0;
 	int r;
 
 	s->b = b;
+	s->winch_fd = -1;
 	s->o = o;
 	s->next_id = 100;
 	s->next_wanted_check = now_ns() + WANTED_CHECK_MS * 1000000ull;
@@ -1057,18 +1173,25 @@ int run_session(struct booted *b, struct agent_request *create, const struct run
 			main->out[i]->logged = true;
 	if (first && o->foreground)
 		client_plug(first, main, o->interactive);
-	r = start_process(s, main, ret_exit, &pid, e);
-	if (r != 0)
-		goto out;
-	if (o->on_started)
-		o->on_started(o->ctx, pid);
-	if (first && !o->foreground) {
-		struct monitor_msg m = {.type = MONITOR_STARTED};
-		(void)!send(first->fd, &m, sizeof(m), MSG_NOSIGNAL);
-		first->done = true;
+	if (o->own_stdio)
+		plug_own_stdio(s, main, o->interactive);
+	if (o->hold_start) {
+		struct monitor_msg m = {.type = MONITOR_CREATED};
+		s->awaiting_start = true;
+		if (first) {
+			(void)!send(first->fd, &m, sizeof(m), MSG_NOSIGNAL);
+			first->done = true;
+		}
+	} else {
+		r = begin(s, ret_exit, e);
+		if (r != 0)
+			goto out;
+		if (first && !o->foreground) {
+			struct monitor_msg m = {.type = MONITOR_STARTED};
+			(void)!send(first->fd, &m, sizeof(m), MSG_NOSIGNAL);
+			first->done = true;
+		}
 	}
-	/* From here the agent's exit event ends the session (no wait needed). */
-	control_send_timeout(b->control_fd);
 	r = relay(s, e);
 	if (r < 0 && main->exited && !s->cancelled) {
 		/* The exit status came before the trouble: it stands. */

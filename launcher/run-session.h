@@ -31,6 +31,15 @@ struct run_session_opts {
 	bool foreground;
 	struct log_writer *log; /* process 1's output, or NULL */
 	int listener;		/* the monitor's socket, or -1 */
+	/* An OCI runtime's container (`launcher oci create`): the monitor's
+	 * own fds 0-2 are process 1's stdio, with no client owning them (the
+	 * engine's pipes, or the pty whose master went to its console
+	 * socket); SIGWINCH on that pty resizes the container's. */
+	bool own_stdio;
+	/* Process 1 is created, then waits for a MONITOR_START on the
+	 * listener; the first client is told MONITOR_CREATED and goes. A
+	 * MONITOR_KILL before then ends the session with 128+signal. */
+	bool hold_start;
 	/* Called once process 1 runs (its guest pid), and once it exited,
 	 * before anyone is told. */
 	void (*on_started)(void *ctx, uint32_t pid);
