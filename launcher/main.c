@@ -29,6 +29,7 @@ static const struct verb verbs[] = {
 	{"login", cmd_login, "Log in to a registry"},
 	{"logout", cmd_logout, "Log out from a registry"},
 	{"logs", cmd_logs, "Fetch the logs of a container"},
+	{"oci", cmd_oci, "The runc-compatible OCI runtime (also as launcher-oci)"},
 	{"ps", cmd_ps, "List containers"},
 	{"pull", cmd_pull, "Download an image from a registry"},
 	{"restart", cmd_restart, "Restart one or more containers"},
@@ -71,6 +72,13 @@ static void usage(FILE *out)
 	fprintf(out, "\nRun 'launcher COMMAND --help' for more information on a command.\n");
 }
 
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 int cmd_version(int argc, char **argv)
 {
 	printf("launcher version %s\n", LAUNCHER_VERSION);
@@ -82,6 +90,9 @@ int main(int argc, char **argv)
 	/* A peer that goes away must show up as EPIPE where we write, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	message_init();
+	/* The same binary as runc's stand-in, for podman and containerd. */
+	if (strcmp(basename_of(argv[0]), "launcher-oci") == 0)
+		return cmd_oci(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_LAUNCHER;

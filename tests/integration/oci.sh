@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# The OCI runtime's own command line (launcher oci = launcher-oci), as runc
+# is driven: spec, create/start/state/kill/delete and their errors, run,
+# exec, list, ps, bind mounts, limits, bad config.json input, --log JSON.
+. "$(dirname "$0")/lib.sh"
+ROOT=$WORK/oci-root
+OCI() { "$LAUNCHER" oci --root "$ROOT" "$@"; }
+cleanup() {
+  local id
+  for id in $(OCI list -q 2>/dev/null); do OCI delete --force "$id" >/dev/null 2>&1 || true; done
+  rm -rf "$RUN_ROOT" "$WORK"
+}
+trap cleanup EXIT
+
+# bundle DIR ARGS_JSON [PYTHON]: a bundle with a busybox root and process.args,
+# config.json edited further by the python statements (c is the config).
+make_rootfs
+bundle() {
+  local dir=$1 args=$2 edit=${3:-}
+  mkdir -p "$dir"
+  [ -e "$dir/rootfs" ] || cp -a "$ROOTFS" "$dir/rootfs"
+  rm -f "$dir/config.json"
+  OCI spec --bundle "$dir"
+  python3 - "$dir/config.json" "$args" "$edit" <<'EOF'
+import json, sys
+path, args, edit = sys.argv[1:]
+c = json.load(open(path))
+c["process"]["terminal"] = False
+c["process"]["args"] = json.loads(args)
+c["root"]["readonly"] = False
+exec(edit)
+json.dump(c, open(path, "w"))
+EOF
+}
+state_of() { OCI state "$1" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["status"], s["pid"])'; }
+
+# --- spec ---
+mkdir -p "$WORK/s"
+OCI spec --bundle "$WORK/s"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); assert c["ociVersion"].startswith("1.") and c["root"]["path"] == "rootfs"' "$WORK/s/config.json" ||
+  fail "spec: not a config.json"
+rc=0; OCI spec --bundle "$WORK/s" 2>"$WORK/e" || rc=$?
+[ "$rc" = 1 ] && grep -q exists "$WORK/e" || fail "spec over an existing config.json: $rc"
+OCI features | python3 -c 'import json,sys; f=json.load(sys.stdin); assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"] and f["linux"]["seccomp"]["enabled"]' ||
+  fail "features"
+pass "spec writes a default config.json (not over one); features is JSON"
+
+# --- run in the foreground: output, exit codes, writes reach the bundle ---
+B=$WORK/b
+bundle "$B" '["sh", "-c", "echo hello from the VM; echo written > /written; exit 3"]'
+rc=0; OCI run --bundle "$B" c1 >"$WORK/out" 2>&1 || rc=$?
+[ "$rc" = 3 ] && grep -q 'hello from the VM' "$WORK/out" || fail "run: rc $rc, $(cat "$WORK/out")"
+[ "$(cat "$B/rootfs/written")" = written ] || fail "the container's write did not reach the bundle's rootfs"
+OCI delete c1
+bundle "$B" '["sleep", "1000"]'
+"$LAUNCHER" oci --root "$ROOT" run --bundle "$B" c2 </dev/null >/dev/null 2>&1 &
+runner=$!
+for i in $(seq 1 300); do case $(state_of c2 2>/dev/null) in running*) break ;; esac; sleep 0.1; done
+OCI kill c2 KILL
+rc=0; wait "$runner" || rc=$?
+[ "$rc" = 137 ] || fail "run: killed by SIGKILL gave $rc, not 137"
+OCI delete c2
+pass "run: output on the runtime's stdio, exit code 3, 137 for SIGKILL, writes land in the bundle"
+
+# --- create / start / state / kill / delete, and their errors ---
+bundle "$B" '["sleep", "1000"]'
+OCI create --bundle "$B" --pid-file "$WORK/pid" c3 </dev/null >/dev/null 2>&1
+pid=$(cat "$WORK/pid")
+[ "$(state_of c3)" = "created $pid" ] || fail "after create: $(state_of c3), pid file $pid"
+kill -0 "$pid" || fail "the pid file's process $pid is not alive"
+rc=0; OCI create --bundle "$B" c3 2>"$WORK/e" || rc=$?
+[ "$rc" = 1 ] && grep -q 'exists' "$WORK/e" || fail "duplicate ID: $rc $(cat "$WORK/e")"
+OCI start c3
+[ "$(state_of c3)" = "running $pid" ] || fail "after start: $(state_of c3)"
+rc=0; OCI start c3 2>"$WORK/e" || rc=$?
+[ "$rc" = 1 ] && grep -q 'already running' "$WORK/e" || fail "start twice: $rc $(cat "$WORK/e")"
+rc=0; OCI delete c3 2>"$WORK/e" || rc=$?
+[ "$rc" = 1 ] && grep -q 'not stopped' "$WORK/e" || fail "delete running: $rc $(cat "$WORK/e")"
+OCI list -f json | python3 -c 'import json,sys; l=json.load(sys.stdin); assert [s["id"] for s in l] == ["c3"] and l[0]["status"] == "running", l' ||
+  fail "list -f json"
+[ "$(OCI list -q)" = c3 ] || fail "list -q"
+[ "$(OCI ps -f json c3)" = "[$pid]" ] || fail "ps -f json: $(OCI ps -f json c3)"
+OCI kill c3 KILL
+wait_exit "$pid" 30
+[ "$(state_of c3)" = "stopped 0" ] || fail "after kill: $(state_of c3)"
+rc=0; OCI kill c3 2>"$WORK/e" || rc=$?
+[ "$rc" = 1 ] && grep -q 'not running' "$WORK/e" || fail "kill stopped: $rc"
+rc=0; OCI start c3 2>"$WORK/e" || rc=$?
+[ "$rc" = 1 ] && grep -q 'stopped' "$WORK/e" || fail "start stopped: $rc $(cat "$WORK/e")"
+OCI delete c3
+for verb in state start kill delete; do
+  rc=0; OCI $verb c3 2>"$WORK/e" >/dev/null || rc=$?
+  [ "$rc" = 1 ] && grep -q 'does not exist' "$WORK/e" || fail "$verb of a deleted container: $rc $(cat "$WORK/e")"
+done
+OCI delete --force c3 || fail "delete --force of a missing container should succeed"
+# a created container can be killed, and deleted without --force
+OCI create --bundle "$B" --pid-file "$WORK/pid" c4 </dev/null >/dev/null 2>&1
+OCI delete c4
+wait_exit "$(cat "$WORK/pid")" 30
+pass "create/start/state/kill/delete: created -> running -> stopped, pid file, list, ps, and the errors runc gives"
+
+# --- exec ---
+OCI run -d --bundle "$B" --pid-file "$WORK/pid" c5 </dev/null >/dev/null 2>&1
+rc=0; out=$(OCI exec c5 sh -c 'echo in-exec; exit 4' </dev/null) || rc=$?
+[ "$rc" = 4 ] && [ "$out" = in-exec ] || fail "exec: rc $rc, $out"
+cat >"$WORK/process.json" <<'EOF'
+{"args": ["sh", "-c", "id -u; echo $FOO; pwd"], "env": ["FOO=bar", "PATH=/bin"], "cwd": "/tmp",
+ "user": {"uid": 65534, "gid": 65534}}
+EOF
+[ "$(OCI exec --process "$WORK/process.json" c5 </dev/null | tr '\n' ' ')" = "65534 bar /tmp " ] ||
+  fail "exec --process: $(OCI exec --process "$WORK/process.json" c5 </dev/null)"
+OCI exec -d --pid-file "$WORK/exec.pid" c5 sh -c 'sleep 1; exit 7' </dev/null
+epid=$(cat "$WORK/exec.pid")
+kill -0 "$epid" 2>/dev/null || fail "exec -d: its pid $epid is not alive"
+OCI delete --force c5
+wait_exit "$(cat "$WORK/pid")" 30
+pass "exec: output and exit code, --process with user/env/cwd, --detach with a live pid file"
+
+# --- mounts, limits, hostname ---
+mkdir -p "$WORK/data"
+echo shared >"$WORK/data/f"
+echo one-file >"$WORK/single"
+bundle "$B" '["sh", "-c", "cat /data/f /etc/single-file; (echo x > /data/g) 2>/dev/null || echo ro; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; hostname"]' \
+  "c['mounts'] += [{'destination': '/data', 'type': 'bind', 'source': '$WORK/data', 'options': ['rbind', 'ro']},
+                   {'destination': '/etc/single-file', 'type': 'bind', 'source': '$WORK/single', 'options': ['bind', 'ro']},
+                   {'destination': '/scratch', 'type': 'tmpfs', 'source': 'tmpfs', 'options': ['size=1m']}]
+c['linux']['resources']['memory'] = {'limit': 67108864}
+c['linux']['resources']['pids'] = {'limit': 50}
+c['hostname'] = 'oci-host'"
+OCI run --bundle "$B" c6 </dev/null >"$WORK/out" 2>&1 || fail "mounts: $(cat "$WORK/out")"
+[ "$(tr '\n' ' ' <"$WORK/out")" = "shared one-file ro 67108864 50 oci-host " ] || fail "mounts and limits: $(cat "$WORK/out")"
+OCI delete c6
+pass "bind mounts of a directory (ro) and of one file, tmpfs, memory and pids limits, hostname"
+
+# --- bad config.json: a clear error, nothing left behind ---
+bad() { # bad NAME PYTHON WANT: a config edited so, refused with WANT in the message
+  bundle "$B" '["true"]' "$2"
+  rc=0; OCI --log "$WORK/log.json" --log-format json create --bundle "$B" "$1" </dev/null 2>"$WORK/e" || rc=$?
+  [ "$rc" = 1 ] && grep -q "$3" "$WORK/e" || fail "bad config ($1): rc $rc, $(cat "$WORK/e")"
+  [ -z "$(OCI list -q)" ] || fail "bad config ($1) left a container: $(OCI list -q)"
+}
+bad noversion "del c['ociVersion']" 'ociVersion'
+bad relcwd "c['process']['cwd'] = 'tmp'" 'cwd'
+bad wrongtype "c['process']['args'] = 'sh'" 'process.args'
+bad reldest "c['mounts'].append({'destination': 'data', 'type': 'tmpfs'})" 'destination'
+bad nsjoin "c['linux']['namespaces'].append({'type': 'network', 'path': '/proc/1/ns/net'})" 'namespace'
+bad hostdev "c['linux']['devices'] = [{'path': '/dev/sda', 'type': 'b', 'major': 8, 'minor': 0}]" '/dev/sda'
+bad tinymem "c['linux']['resources']['memory'] = {'limit': 1}" 'memory'
+bad hugeargs "c['process']['args'] = ['x'] * 100000" 'process.args'
+bad noroot "c['root']['path'] = '/nonexistent-root'" 'nonexistent-root'
+bad tty "c['process']['terminal'] = True" 'console'
+python3 -c 'import json,sys; l=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert l["level"] == "error" and "console" in l["msg"], l' "$WORK/log.json" ||
+  fail "--log-format json: $(tail -1 "$WORK/log.json")"
+head -c 5000000 /dev/zero | tr '\0' ' ' >"$B/config.json"
+rc=0; OCI create --bundle "$B" big 2>"$WORK/e" || rc=$?
+[ "$rc" = 1 ] && grep -q 'larger than' "$WORK/e" || fail "a 5 MB config.json: $rc $(cat "$WORK/e")"
+pass "bad config.json (missing and mistyped fields, relative paths, host namespaces and devices, absurd sizes): exit 1, a message naming the field, nothing left; --log-format json"
+
+# No VM of this test is left.
+sleep 1
+virsh list --name | grep -q . && { virsh list --all >&2; fail "VMs left behind"; }
+pass "no VM left behind"
