@@ -132,6 +132,21 @@ OCI run --bundle "$B" c6 </dev/null >"$WORK/out" 2>&1 || fail "mounts: $(cat "$W
 OCI delete c6
 pass "bind mounts of a directory (ro) and of one file, tmpfs, memory and pids limits, hostname"
 
+# --- hooks on the host with the state on stdin; VM size by annotation ---
+bundle "$B" '["sh", "-c", "grep MemTotal /proc/meminfo"]' \
+  "c['hooks'] = {k: [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $WORK/hook-' + k]}] for k in ('prestart', 'poststart', 'poststop')}
+c['annotations'] = {'io.launcher.vm.memory': '512m', 'org.example': 'kept'}"
+OCI run --bundle "$B" c7 </dev/null >"$WORK/out" 2>&1 || fail "hooks: $(cat "$WORK/out")"
+mem=$(awk '{print $2}' "$WORK/out")
+[ -n "$mem" ] && [ "$mem" -gt 400000 ] && [ "$mem" -le 524288 ] || fail "io.launcher.vm.memory 512m: MemTotal $(cat "$WORK/out")"
+OCI state c7 | grep -q '"org.example": "kept"' || fail "state: annotations missing: $(OCI state c7)"
+OCI delete c7
+for k in prestart:created poststart:running poststop:stopped; do
+  python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["id"] == "c7" and s["status"] == sys.argv[2], s' \
+    "$WORK/hook-${k%%:*}" "${k#*:}" || fail "hook ${k%%:*}: $(cat "$WORK/hook-${k%%:*}" 2>&1)"
+done
+pass "prestart, poststart and poststop hooks run on the host with the state on stdin; annotations size the VM and show in state"
+
 # --- bad config.json: a clear error, nothing left behind ---
 bad() { # bad NAME PYTHON WANT: a config edited so, refused with WANT in the message
   bundle "$B" '["true"]' "$2"

@@ -26,6 +26,7 @@ R() { P run --network none "$@"; }
 cleanup() {
   P rm -a -f >/dev/null 2>&1 || true
   tmux kill-session -t "podman-$$" 2>/dev/null || true
+  tmux kill-session -t "podman-exec-$$" 2>/dev/null || true
   rm -rf "$RUN_ROOT" "$WORK"
 }
 trap cleanup EXIT
@@ -82,7 +83,19 @@ for i in $(seq 1 100); do [ -s "$WORK/tty-rc" ] && break; sleep 0.1; done
 [ "$(cat "$WORK/tty-rc" 2>/dev/null)" = "EXITED 9" ] || fail "podman run -it: exit $(cat "$WORK/tty-rc" 2>/dev/null)"
 pass "podman run -it under tmux: a terminal of the right size, exit code 9"
 
-# --- --memory, volumes ---
+# exec -it into a running container, under tmux
+R -d --name d4 $IMG sleep 1000 >/dev/null
+tmux new-session -d -s "podman-exec-$$" -x 100 -y 30 \
+  "CONTAINERS_CONF=$CONTAINERS_CONF podman --root $WORK/storage --runroot $WORK/runroot --storage-driver vfs --runtime $OCI_BIN exec -it d4 sh; echo EXITED \$? >$WORK/exec-rc"
+for i in $(seq 1 150); do tmux capture-pane -t "podman-exec-$$" -p | grep -q '/ #' && break; sleep 0.1; done
+tmux send-keys -t "podman-exec-$$" 'tty; exit 8' Enter
+for i in $(seq 1 100); do [ -s "$WORK/exec-rc" ] && break; sleep 0.1; done
+[ "$(cat "$WORK/exec-rc" 2>/dev/null)" = "EXITED 8" ] || fail "podman exec -it: $(cat "$WORK/exec-rc" 2>/dev/null) $(tmux capture-pane -t "podman-exec-$$" -p)"
+P rm -f -t 0 d4 >/dev/null
+pass "podman exec -it under tmux: exit code 8"
+
+# --- --memory, --cpus, volumes ---
+[ "$(R --rm --cpus 1.5 $IMG cat /sys/fs/cgroup/cpu.max)" = "150000 100000" ] || fail "--cpus 1.5: cpu.max"
 [ "$(R --rm --memory 64m $IMG cat /sys/fs/cgroup/memory.max)" = 67108864 ] || fail "--memory: memory.max"
 rc=0; R --rm --memory 64m $IMG sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived' >/dev/null 2>&1 || rc=$?
 [ "$rc" = 137 ] || fail "a memory hog under --memory 64m: $rc, not 137"
