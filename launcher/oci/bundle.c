@@ -121,11 +121,16 @@ static int add_bind(struct shares *sh, const char *bundle, const struct bundle_m
 	if (S_ISDIR(st.st_mode)) {
 		cm = share_of(sh, src, ms->flags & MOUNT_RDONLY, e);
 	} else if (S_ISREG(st.st_mode)) {
+		/* Its directory is shared, and always read-only: the guest must
+		 * not write beside the file (podman's per-container directory
+		 * holds files the engine reads and rewrites as root, and a
+		 * symlink planted there would be followed). */
 		snprintf(dir, sizeof(dir), "%s", src);
 		slash = strrchr(dir, '/');
 		*slash = '\0';
 		ms->subpath = xstrdup(slash + 1);
-		cm = share_of(sh, dir[0] ? dir : "/", ms->flags & MOUNT_RDONLY, e);
+		ms->flags |= MOUNT_RDONLY;
+		cm = share_of(sh, dir[0] ? dir : "/", true, e);
 	} else {
 		return error_set(e, EOPNOTSUPP,
 				 "config.json: mounts[%zu]: %s is not a file or directory: host "

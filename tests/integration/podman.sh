@@ -8,10 +8,18 @@ command -v podman >/dev/null || fail "podman is not installed (scripts/install-d
 mkdir -p "$WORK/bin"
 OCI_BIN=$WORK/bin/launcher-oci # the binary looks at its own name
 ln -s "$LAUNCHER" "$OCI_BIN"
+# conmon gives the runtime only the environment it is told to: the guest
+# image a test run points at (the sanitizer build uses the plain build's)
+# must be passed on.
+conmon_env="\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\""
+for v in LAUNCHER_GUEST_KERNEL LAUNCHER_GUEST_INITRAMFS; do
+  [ -z "${!v:-}" ] || conmon_env+=", \"$v=${!v}\""
+done
 cat >"$WORK/containers.conf" <<EOF
 [containers]
 log_driver = "k8s-file"
 [engine]
+conmon_env_vars = [$conmon_env]
 events_logger = "file"
 cgroup_manager = "cgroupfs"
 runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "launcher-oci"]
