@@ -319,10 +319,35 @@ static int mount_staged(struct stages *st, const struct mount_spec *m, unsigned 
 	return 0;
 }
 
+static size_t depth(const char *path)
+{
+	size_t n = 0;
+
+	for (; *path; path++)
+		n += *path == '/';
+	return n;
+}
+
+/* Parents before what goes inside them, as Docker and runc sort mounts
+ * (-v a:/x/y -v b:/x would otherwise hide /x/y); stable otherwise. */
+static void mount_order(const struct container_spec *ct, size_t *order)
+{
+	for (size_t i = 0; i < ct->nmounts; i++) {
+		size_t j = i, d = depth(ct->mounts[i].target);
+		for (; j > 0 && depth(ct->mounts[order[j - 1]].target) > d; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+}
+
 /* The user's mounts: volumes (9p shares of the VM) and tmpfs. */
 static int mount_each(const struct container_spec *ct, struct stages *st, struct error *e)
 {
-	for (size_t i = 0; i < ct->nmounts; i++) {
+	size_t order[MSG_MOUNTS_MAX];
+
+	mount_order(ct, order);
+	for (size_t k = 0; k < ct->nmounts; k++) {
+		size_t i = order[k];
 		const struct mount_spec *m = &ct->mounts[i];
 		/* nodev whatever was asked (Docker's device cgroup would
 		 * refuse the opens), but for --privileged. */

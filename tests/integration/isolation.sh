@@ -117,6 +117,9 @@ masks() { P "$@" probe sh -c 'grep -Ec " /proc/(keys|timer_list|kcore) " /proc/m
 [ "$(P probe sh -c 'test ! -e /proc/kcore && wc -c </proc/timer_list')" = 0 ] ||
   fail "/proc/timer_list readable, or /proc/kcore present"
 [ "$(masks --privileged)" = 0 ] || fail "--privileged: masked paths"
+# mounts go parents first, whatever the order given
+P --tmpfs /nest/inner --tmpfs /nest probe sh -c 'grep -q " /nest/inner " /proc/mounts && touch /nest/inner/x' ||
+  fail "a mount inside another, given first, was hidden"
 rc=0; P probe sh -c 'echo 1 > /proc/sys/kernel/domainname' 2>"$WORK/e" || rc=$?
 [ "$rc" != 0 ] || fail "/proc/sys writable"
 [ "$(P --shm-size 8m probe sh -c "df -k /dev/shm | tail -1 | awk '{print \$2}'")" = 8192 ] || fail "--shm-size"
