@@ -619,7 +619,7 @@ static int parse_rlimits(json_t *obj, const char *where, struct bundle_process *
 		return error_set(e, EFBIG, "%s: more than %d entries", name, MSG_RLIMITS_MAX);
 	for (size_t i = 0; i < json_array_size(a); i++) {
 		struct rlimit_spec *rl = &p->rlimits[i];
-		const char *type;
+		const char *type = NULL;
 
 		error_element(item, name, i);
 		if ((r = parse_rlimit(json_array_get(a, i), item, rl, &type, e)) < 0)
