@@ -52,6 +52,15 @@ char *xstrdup(const char *s)
 	return p;
 }
 
+char **xstrv_dup(char *const *v, size_t n)
+{
+	char **r = xcalloc(n + 1, sizeof(*r));
+
+	for (size_t i = 0; i < n; i++)
+		r[i] = xstrdup(v[i]);
+	return r;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;

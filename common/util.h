@@ -11,6 +11,8 @@ void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
+/* A NULL-terminated copy of the n strings of v (v may be NULL when n is 0). */
+char **xstrv_dup(char *const *v, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* snprintf into a fixed buffer that fails with -ENAMETOOLONG instead of

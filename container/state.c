@@ -70,7 +70,7 @@ bool container_name_valid(const char *name)
 	return true;
 }
 
-static bool id_valid(const char *id)
+bool container_id_valid(const char *id)
 {
 	return strlen(id) == CONTAINER_ID_LEN &&
 	       strspn(id, "0123456789abcdef") == CONTAINER_ID_LEN;
@@ -421,7 +421,7 @@ int container_config_parse(const char *json, size_t len, struct container_config
 	if (get_uint(root, "log_max_files", LOG_MAX_FILES_LIMIT, &v, e) < 0)
 		goto bad;
 	c->log.max_files = (unsigned)v;
-	if (!id_valid(c->id) || !container_name_valid(c->name)) {
+	if (!container_id_valid(c->id) || !container_name_valid(c->name)) {
 		error_set(e, EBADMSG, "bad id or name");
 		goto bad;
 	}
@@ -741,7 +741,7 @@ int container_load(const char *run_root, const char *id, struct container_record
 	int lock, r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (!id_valid(id))
+	if (!container_id_valid(id))
 		return error_set(e, EINVAL, "\"%s\" is not a container ID", id);
 	lock = dir_lock(run_root, id, LOCK_SH, e);
 	if (lock < 0)
@@ -839,7 +839,7 @@ int container_create(const char *run_root, struct container_config *cfg, struct 
 			      cfg->name, owner);
 		goto out;
 	}
-	if (!id_valid(cfg->id))
+	if (!container_id_valid(cfg->id))
 		container_new_id(cfg->id);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	cfg->created_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -888,7 +888,7 @@ int container_list(const char *run_root, struct container_record **ret, size_t *
 		return errno == ENOENT ? 0 : error_errno(e, errno, "reading %s", root);
 	while ((de = readdir(d)) && n < CONTAINER_MAX) {
 		struct error ignored = {0};
-		if (!id_valid(de->d_name))
+		if (!container_id_valid(de->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -946,7 +946,7 @@ int container_remove(const char *run_root, const char *id, struct error *e)
 	char path[4096], gone[4096];
 	int r;
 
-	if (!id_valid(id))
+	if (!container_id_valid(id))
 		return error_set(e, EINVAL, "\"%s\" is not a container ID", id);
 	container_path(run_root, id, NULL, path, sizeof(path));
 	/* Out of sight at once (a name no reader or listing takes for a

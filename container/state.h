@@ -125,6 +125,8 @@ bool container_name_valid(const char *name);
 
 /* A random ID (64 hex digits) and, for a container without --name, a
  * random "adjective_scientist" name as Docker gives. */
+/* Whether id is a container ID: 64 lowercase hex digits. */
+bool container_id_valid(const char *id);
 void container_new_id(char id[CONTAINER_ID_LEN + 1]);
 void container_random_name(char *buf, size_t size);
 

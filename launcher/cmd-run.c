@@ -204,15 +204,6 @@ static int client_signalfd(const struct run_options *o)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-static char **strv_dup(char **v, size_t n)
-{
-	char **r = xcalloc(n + 1, sizeof(*r));
-
-	for (size_t i = 0; i < n; i++)
-		r[i] = xstrdup(v[i]);
-	return r;
-}
-
 /* What inspect shows as Config: the image's, with the user's overrides. */
 static void fill_config(const struct run_ctx *c, const struct process_spec *p,
 			struct container_config *cfg)
@@ -222,23 +213,23 @@ static void fill_config(const struct run_ctx *c, const struct process_spec *p,
 
 	if (o->entrypoint) {
 		cfg->nentrypoint = o->entrypoint[0] ? 1 : 0;
-		cfg->entrypoint = strv_dup((char **)&o->entrypoint, cfg->nentrypoint);
+		cfg->entrypoint = xstrv_dup((char **)&o->entrypoint, cfg->nentrypoint);
 	} else if (ic) {
-		cfg->entrypoint = strv_dup(ic->entrypoint, ic->nentrypoint);
+		cfg->entrypoint = xstrv_dup(ic->entrypoint, ic->nentrypoint);
 		cfg->nentrypoint = ic->nentrypoint;
 	} else {
-		cfg->entrypoint = strv_dup(NULL, 0);
+		cfg->entrypoint = xstrv_dup(NULL, 0);
 	}
 	if (o->ncommand || o->entrypoint || !ic) {
-		cfg->cmd = strv_dup(o->command, o->ncommand);
+		cfg->cmd = xstrv_dup(o->command, o->ncommand);
 		cfg->ncmd = o->ncommand;
 	} else {
-		cfg->cmd = strv_dup(ic->cmd, ic->ncmd);
+		cfg->cmd = xstrv_dup(ic->cmd, ic->ncmd);
 		cfg->ncmd = ic->ncmd;
 	}
-	cfg->args = strv_dup(p->args, p->nargs);
+	cfg->args = xstrv_dup(p->args, p->nargs);
 	cfg->nargs = p->nargs;
-	cfg->env = strv_dup(p->env, p->nenv);
+	cfg->env = xstrv_dup(p->env, p->nenv);
 	cfg->nenv = p->nenv;
 	cfg->workdir = xstrdup(p->cwd);
 	cfg->user = o->user ? xstrdup(o->user)

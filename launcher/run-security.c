@@ -70,14 +70,6 @@ static int resolve_source(const struct run_mount *m, char *ret, struct error *e)
 	return 0;
 }
 
-static void strv_copy(char *const *v, unsigned n, char ***ret, size_t *ret_n)
-{
-	*ret = xcalloc(n + 1, sizeof(char *));
-	for (unsigned i = 0; i < n; i++)
-		(*ret)[i] = xstrdup(v[i]);
-	*ret_n = n;
-}
-
 int run_security_record(const struct run_options *o, struct container_config *cfg,
 			struct error *e)
 {
@@ -116,9 +108,12 @@ int run_security_record(const struct run_options *o, struct container_config *cf
 	cfg->read_only = iso->read_only;
 	cfg->pids_limit = iso->pids_limit;
 	cfg->shm_size = iso->shm_size;
-	strv_copy(iso->cap_add, iso->ncap_add, &cfg->cap_add, &cfg->ncap_add);
-	strv_copy(iso->group_add, iso->ngroup_add, &cfg->group_add, &cfg->ngroup_add);
-	strv_copy(iso->cap_drop, iso->ncap_drop, &cfg->cap_drop, &cfg->ncap_drop);
+	cfg->cap_add = xstrv_dup(iso->cap_add, iso->ncap_add);
+	cfg->ncap_add = iso->ncap_add;
+	cfg->group_add = xstrv_dup(iso->group_add, iso->ngroup_add);
+	cfg->ngroup_add = iso->ngroup_add;
+	cfg->cap_drop = xstrv_dup(iso->cap_drop, iso->ncap_drop);
+	cfg->ncap_drop = iso->ncap_drop;
 	cfg->security_opt = xcalloc(3, sizeof(char *));
 	if (iso->seccomp)
 		cfg->security_opt[cfg->nsecurity_opt++] = xasprintf("seccomp=%s", iso->seccomp);
