@@ -306,7 +306,9 @@ out:
 		(void)container_remove(l->run_root, l->id, &ignored);
 	}
 	container_record_free(&cr);
-	_exit(0);
+	/* An engine reads our status as the container's: the session broke
+	 * (the guest died, its agent went silent) is a failure, as recorded. */
+	_exit(l->oci ? (rec.exited ? rec.exit_code : EXIT_LAUNCHER) & 0xff : 0);
 }
 
 /* The engine's pty (its master went to the console socket) becomes our
@@ -327,6 +329,24 @@ static void take_console(int fd)
 		close(fd);
 }
 
+/* An engine's runtime call may carry its own fds (conmon's sync pipes, a
+ * shim's): held by us for the container's life they would keep the engine
+ * waiting for an EOF. Only stdio and ours stay. */
+static void close_inherited(int a, int b)
+{
+	int keep[2] = {a < b ? a : b, a < b ? b : a};
+	unsigned from = 3;
+
+	for (int i = 0; i < 2; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned)keep[i] > from)
+			close_range(from, (unsigned)keep[i] - 1, 0);
+		from = (unsigned)keep[i] + 1;
+	}
+	close_range(from, ~0u, 0);
+}
+
 _Noreturn void monitor_main(int client_fd, const struct monitor_opts *o)
 {
 	struct agent_request create = {0};
@@ -341,6 +361,8 @@ _Noreturn void monitor_main(int client_fd, const struct monitor_opts *o)
 	signal(SIGHUP, SIG_IGN);
 	if (o->launch.has_console)
 		take_console(o->launch.console_fd);
+	if (o->launch.oci)
+		close_inherited(client_fd, o->hold_fd);
 	if (!o->launch.foreground && !o->launch.oci)
 		monitor_release_stdio();
 	if (boot_vm(&o->boot, &b, &e) < 0) {

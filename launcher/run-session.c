@@ -33,6 +33,10 @@
 /* A client has this long to send what its first message announces. */
 #define CLIENT_PAYLOAD_TIMEOUT_MS 5000
 #define WANTED_CHECK_MS 1000 /* how often still_wanted is asked */
+/* After SIGKILL for process 1 the guest has this long to report its end;
+ * an agent that does not (hostile, or hung) loses its VM: the container
+ * is over, killed, whatever the guest says. */
+#define KILL_GRACE_MS 10000
 
 struct client;
 
@@ -116,6 +120,7 @@ struct session {
 	uint32_t *ret_pid;
 	int exit_code;
 	uint64_t next_wanted_check;
+	uint64_t kill_deadline; /* 0, or when a SIGKILL of process 1 must have worked */
 };
 
 /* ---- pumps ---- */
@@ -592,6 +597,25 @@ static void client_plug(struct client *c, struct proc *p, bool with_stdin)
 		p->in->in = c->stdio[0];
 }
 
+static void kill_sent(struct session *s, struct proc *p, int sig)
+{
+	if (sig == SIGKILL && p == s->procs[0] && !s->kill_deadline)
+		s->kill_deadline = now_ns() + KILL_GRACE_MS * 1000000ull;
+}
+
+/* The guest did not end process 1 in time after SIGKILL: it is over. */
+static void check_kill(struct session *s)
+{
+	struct proc *main = s->procs[0];
+
+	if (!s->kill_deadline || main->exited || now_ns() < s->kill_deadline)
+		return;
+	main->status = (struct wait_result){.signal = SIGKILL};
+	main->exited = true;
+	proc_exited(s, main);
+	main->drain_deadline = 0;
+}
+
 static void forward(struct session *s, struct client *c, const struct monitor_msg *m)
 {
 	struct proc *p = c->proc;
@@ -613,7 +637,8 @@ static void forward(struct session *s, struct client *c, const struct monitor_ms
 	} else {
 		req.u.process.signal = m->value;
 	}
-	(void)send_request(s, p, &req, &e);
+	if (send_request(s, p, &req, &e) == 0 && req.op == AGENT_OP_SIGNAL)
+		kill_sent(s, p, m->value);
 }
 
 static void exec_start(struct session *s, struct client *c, const struct monitor_msg *m);
@@ -702,10 +727,12 @@ static void client_hello(struct session *s, struct client *c)
 		else if (s->awaiting_start) {
 			kill_held(s, m.value);
 			client_result(c, 0, NULL);
-		} else if (send_request(s, main, &req, &e) < 0)
+		} else if (send_request(s, main, &req, &e) < 0) {
 			client_result(c, EXIT_LAUNCHER, e.msg);
-		else
+		} else {
+			kill_sent(s, main, m.value);
 			client_result(c, 0, NULL);
+		}
 		break;
 	}
 	case MONITOR_START:
@@ -971,6 +998,9 @@ static int next_timeout(struct session *s)
 
 	if (s->o->still_wanted)
 		soonest = s->next_wanted_check;
+	if (s->kill_deadline && !s->procs[0]->exited &&
+	    (!soonest || s->kill_deadline < soonest))
+		soonest = s->kill_deadline;
 	for (int i = 0; i < PROCS_MAX; i++) {
 		struct proc *p = s->procs[i];
 		if (p && p->exited && (!soonest || p->drain_deadline < soonest))
@@ -1065,6 +1095,7 @@ static int relay(struct session *s, struct error *e)
 			    src[i].kind == SRC_CONTROL)
 				break;
 		}
+		check_kill(s);
 		finish_procs(s);
 		check_wanted(s);
 		for (int i = 0; i < CLIENTS_MAX; i++)

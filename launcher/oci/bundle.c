@@ -40,6 +40,8 @@ static bool guest_mount(const char *dest)
 struct shares {
 	struct container_config *cfg;
 	unsigned next_tag;
+	const char *files_dir; /* the container's, for single files */
+	struct oci_files *files;
 };
 
 /* The share of host directory dir, made once for all the mounts in it;
@@ -96,15 +98,18 @@ static uint32_t mount_flags(const struct bundle_mount *m)
 	return f;
 }
 
-/* A bind mount: its host directory (or a file's directory) shared into
- * the VM, the file or directory bound from there by the agent. */
+/* A bind mount: a directory is shared into the VM itself; a file is
+ * bound (oci_stage_files) into the container's private files directory,
+ * and that is shared: never the file's own directory, whose other files
+ * (/etc/shadow beside /etc/passwd, the kubelet's pod volumes beside
+ * etc-hosts) the guest must not see. The agent binds the one entry. */
 static int add_bind(struct shares *sh, const char *bundle, const struct bundle_mount *m,
 		    size_t i, struct mount_spec *ms, struct error *e)
 {
 	char src[PATH_MAX], dir[PATH_MAX];
 	struct container_mount *cm;
+	struct oci_files *f = sh->files;
 	struct stat st;
-	char *slash;
 
 	if (!m->source)
 		return error_set(e, EINVAL, "config.json: mounts[%zu]: a bind mount needs a source",
@@ -121,16 +126,17 @@ static int add_bind(struct shares *sh, const char *bundle, const struct bundle_m
 	if (S_ISDIR(st.st_mode)) {
 		cm = share_of(sh, src, ms->flags & MOUNT_RDONLY, e);
 	} else if (S_ISREG(st.st_mode)) {
-		/* Its directory is shared, and always read-only: the guest must
-		 * not write beside the file (podman's per-container directory
-		 * holds files the engine reads and rewrites as root, and a
-		 * symlink planted there would be followed). */
-		snprintf(dir, sizeof(dir), "%s", src);
-		slash = strrchr(dir, '/');
-		*slash = '\0';
-		ms->subpath = xstrdup(slash + 1);
-		ms->flags |= MOUNT_RDONLY;
-		cm = share_of(sh, dir[0] ? dir : "/", true, e);
+		if (f->n == OCI_FILES_MAX)
+			return error_set(e, E2BIG,
+					 "config.json: mounts[%zu]: more than %d single-file bind "
+					 "mounts",
+					 i, OCI_FILES_MAX);
+		cm = share_of(sh, sh->files_dir, ms->flags & MOUNT_RDONLY, e);
+		if (cm) {
+			f->sources[f->n] = xstrdup(src);
+			f->readonly[f->n] = ms->flags & MOUNT_RDONLY;
+			ms->subpath = xasprintf("%zu", f->n++);
+		}
 	} else {
 		return error_set(e, EOPNOTSUPP,
 				 "config.json: mounts[%zu]: %s is not a file or directory: host "
@@ -160,10 +166,11 @@ static int add_tmpfs(const struct bundle_mount *m, size_t i, struct mount_spec *
 	return 0;
 }
 
-static int add_mounts(const char *bundle, const struct bundle_config *c, struct container_config *cfg,
-		      struct container_spec *ct, struct error *e)
+static int add_mounts(const char *bundle, const struct bundle_config *c, const char *files_dir,
+		      struct container_config *cfg, struct container_spec *ct,
+		      struct oci_files *files, struct error *e)
 {
-	struct shares sh = {.cfg = cfg};
+	struct shares sh = {.cfg = cfg, .files_dir = files_dir, .files = files};
 
 	ct->mounts = xcalloc(c->nmounts + 1, sizeof(*ct->mounts));
 	for (size_t i = 0; i < c->nmounts; i++) {
@@ -226,13 +233,9 @@ int oci_process_security(const struct bundle_process *p, const struct seccomp_pr
 
 void oci_process_fill(const struct bundle_process *bp, struct process_spec *p)
 {
-	p->args = xcalloc(bp->nargs + 1, sizeof(char *));
-	for (size_t i = 0; i < bp->nargs; i++)
-		p->args[i] = xstrdup(bp->args[i]);
+	p->args = xstrv_dup(bp->args, bp->nargs);
 	p->nargs = bp->nargs;
-	p->env = xcalloc(bp->nenv + 1, sizeof(char *));
-	for (size_t i = 0; i < bp->nenv; i++)
-		p->env[i] = xstrdup(bp->env[i]);
+	p->env = xstrv_dup(bp->env, bp->nenv);
 	p->nenv = bp->nenv;
 	p->cwd = xstrdup(bp->cwd);
 	p->uid = bp->uid;
@@ -245,14 +248,6 @@ void oci_process_fill(const struct bundle_process *bp, struct process_spec *p)
 	p->terminal = bp->terminal;
 	p->rows = bp->rows;
 	p->cols = bp->cols;
-}
-
-static void copy_strv(char **v, size_t n, char ***ret, size_t *ret_n)
-{
-	*ret = xcalloc(n + 1, sizeof(char *));
-	for (size_t i = 0; i < n; i++)
-		(*ret)[i] = xstrdup(v[i]);
-	*ret_n = n;
 }
 
 /* No more vCPUs than the host has: under TCG each is a host thread. */
@@ -302,11 +297,6 @@ static int apply_resources(const struct bundle_config *c, struct container_confi
 	return 0;
 }
 
-static bool hex_id(const char *id)
-{
-	return strlen(id) == CONTAINER_ID_LEN && strspn(id, "0123456789abcdef") == CONTAINER_ID_LEN;
-}
-
 static int build_request(const struct bundle_config *c,
 			 struct container_config *cfg, struct agent_request *req,
 			 struct error *e)
@@ -325,9 +315,10 @@ static int build_request(const struct bundle_config *c,
 	ct->rootfs_rw = true;
 	ct->readonly_root = c->root_readonly;
 	ct->custom_paths = true;
-	copy_strv(c->masked_paths, c->nmasked_paths, &ct->masked_paths, &ct->nmasked_paths);
-	copy_strv(c->readonly_paths, c->nreadonly_paths, &ct->readonly_paths,
-		  &ct->nreadonly_paths);
+	ct->masked_paths = xstrv_dup(c->masked_paths, c->nmasked_paths);
+	ct->nmasked_paths = c->nmasked_paths;
+	ct->readonly_paths = xstrv_dup(c->readonly_paths, c->nreadonly_paths);
+	ct->nreadonly_paths = c->nreadonly_paths;
 	ct->sysctl = xcalloc(c->nsysctl + 1, sizeof(char *));
 	for (size_t i = 0; i < c->nsysctl; i++)
 		ct->sysctl[i] = xasprintf("%s=%s", c->sysctl_keys[i], c->sysctl_values[i]);
@@ -337,10 +328,11 @@ static int build_request(const struct bundle_config *c,
 	return 0;
 }
 
-int oci_bundle_to_record(const char *bundle_dir, const struct bundle_config *c, const char *id,
-			 bool interactive, struct container_config *cfg, struct error *e)
+int oci_bundle_to_record(const char *run_root, const char *bundle_dir,
+			 const struct bundle_config *c, const char *id, bool interactive,
+			 struct container_config *cfg, struct oci_files *files, struct error *e)
 {
-	char root[PATH_MAX], path[PATH_MAX];
+	char root[PATH_MAX], path[PATH_MAX], files_dir[PATH_MAX];
 	struct agent_request req = {0};
 	struct stat st;
 	size_t len;
@@ -366,7 +358,7 @@ int oci_bundle_to_record(const char *bundle_dir, const struct bundle_config *c, 
 				 "most %d characters",
 				 id, CONTAINER_NAME_MAX - 1);
 	snprintf(cfg->name, sizeof(cfg->name), "%s", id);
-	if (hex_id(id))
+	if (container_id_valid(id))
 		snprintf(cfg->id, sizeof(cfg->id), "%s", id);
 	else
 		container_new_id(cfg->id);
@@ -382,8 +374,11 @@ int oci_bundle_to_record(const char *bundle_dir, const struct bundle_config *c, 
 	snprintf(cfg->accel, sizeof(cfg->accel), "auto");
 	r = build_request(c, cfg, &req, e);
 	req.u.create.spec.stdin = cfg->interactive;
+	if (r == 0 && container_path(run_root, cfg->id, OCI_FILES_DIR, files_dir,
+				     sizeof(files_dir)) < 0)
+		r = error_set(e, ENAMETOOLONG, "runtime root %s: too long", run_root);
 	if (r == 0)
-		r = add_mounts(bundle_dir, c, cfg, &req.u.create.ct, e);
+		r = add_mounts(bundle_dir, c, files_dir, cfg, &req.u.create.ct, files, e);
 	if (r == 0 && !c->hostname)
 		snprintf(req.u.create.hostname, sizeof(req.u.create.hostname), "%.*s",
 			 MSG_HOSTNAME_MAX - 1, id);
@@ -399,12 +394,12 @@ int oci_bundle_to_record(const char *bundle_dir, const struct bundle_config *c, 
 			r = error_prefix(e, "config.json");
 		agent_request_free(&check);
 	}
-	cfg->args = xcalloc(c->process.nargs + 1, sizeof(char *));
-	for (size_t i = 0; i < c->process.nargs; i++)
-		cfg->args[i] = xstrdup(c->process.args[i]);
+	cfg->args = xstrv_dup(c->process.args, c->process.nargs);
 	cfg->nargs = c->process.nargs;
 	agent_request_free(&req);
-	if (r < 0)
+	if (r < 0) {
 		container_config_free(cfg);
+		oci_files_free(files);
+	}
 	return r;
 }

@@ -169,7 +169,7 @@ static void undo(const struct oci_globals *g, const char *id, pid_t monitor)
 		kill(monitor, SIGKILL);
 		waitpid(monitor, NULL, 0);
 	}
-	(void)container_remove(g->root, id, &ignored);
+	(void)oci_remove(g, id, &ignored);
 }
 
 /* Waits for the monitor's word that process 1 exists. */
@@ -193,6 +193,7 @@ static pid_t create_container(const struct oci_globals *g, const struct create_o
 	char bundle[PATH_MAX];
 	struct bundle_config c = {0};
 	struct container_record rec = {0};
+	struct oci_files files = {0};
 	struct start_request sr = {.run_root = g->root, .hold_fd = -1};
 	_cleanup_free_ char *state = NULL;
 	char id[CONTAINER_ID_LEN + 1] = "";
@@ -213,7 +214,8 @@ static pid_t create_container(const struct oci_globals *g, const struct create_o
 		}
 	}
 	if (r == 0)
-		r = oci_bundle_to_record(bundle, &c, o->id, oci_stdin_given(), &rec.config, e);
+		r = oci_bundle_to_record(g->root, bundle, &c, o->id, oci_stdin_given(),
+					 &rec.config, &files, e);
 	if (r == 0)
 		r = check_program(rec.config.rootfs, &c, e);
 	if (r == 0 && c.process.terminal && !o->console_socket)
@@ -229,7 +231,8 @@ static pid_t create_container(const struct oci_globals *g, const struct create_o
 	/* Loaded again as recorded (container_load clears rec first). */
 	snprintf(id, sizeof(id), "%s", rec.config.id);
 	container_record_free(&rec);
-	if (container_load(g->root, id, &rec, e) < 0) {
+	if (oci_files_stage(g, id, &files, e) < 0 || oci_save_config(g, id, bundle, e) < 0 ||
+	    container_load(g->root, id, &rec, e) < 0) {
 		r = -e->code;
 		undo(g, id, -1);
 		goto out;
@@ -265,6 +268,7 @@ out:
 		close(slave);
 	container_record_free(&rec);
 	bundle_config_free(&c);
+	oci_files_free(&files);
 	return r < 0 ? r : pid;
 }
 
@@ -312,7 +316,7 @@ static int start_container(const struct oci_globals *g, const char *id, struct e
 		r = 0;
 	}
 	close(fd);
-	if (r == 0 && oci_read_config(rec.config.bundle, &c, e) == 0) {
+	if (r == 0 && oci_saved_config(g, &rec, &c, e) == 0) {
 		container_record_free(&rec);
 		if (oci_load(g, id, &rec, e) == 0) {
 			state = oci_state_json(g, &rec);

@@ -47,7 +47,7 @@ static int poststop(const struct container_record *rec, const struct oci_globals
 	struct error e = {0};
 	_cleanup_free_ char *state = oci_state_json(g, rec);
 
-	if (oci_read_config(rec->config.bundle, &c, &e) == 0 &&
+	if (oci_saved_config(g, rec, &c, &e) == 0 &&
 	    oci_run_hooks(&c, BUNDLE_HOOK_POSTSTOP, state, &e) < 0)
 		fprintf(stderr, "launcher-oci: warning: %s\n", e.msg);
 	bundle_config_free(&c);
@@ -92,7 +92,7 @@ int oci_delete(const struct oci_globals *g, int argc, char **argv, struct error 
 		}
 	}
 	poststop(&rec, g);
-	if (container_remove(g->root, rec.config.id, e) < 0) {
+	if (oci_remove(g, rec.config.id, e) < 0) {
 		container_record_free(&rec);
 		return OCI_EXIT_FAILURE;
 	}

@@ -85,14 +85,49 @@ int oci_open_console(const char *socket_path, uint16_t rows, uint16_t cols, int 
 int oci_run_hooks(const struct bundle_config *c, enum bundle_hook_kind kind,
 		  const char *state_json, struct error *e);
 
+/* ---- files.c: single-file bind mounts, and removing a container ---- */
+
+/* The container directory's entry holding its single-file bind mounts,
+ * one bind mount each, named 0, 1, ...: shared into the VM in place of
+ * the files' own directories. */
+#define OCI_FILES_DIR "files"
+#define OCI_FILES_MAX 64
+
+struct oci_files {
+	char *sources[OCI_FILES_MAX]; /* real paths */
+	bool readonly[OCI_FILES_MAX];
+	size_t n;
+};
+
+void oci_files_free(struct oci_files *f);
+
+/* Binds each file at DIR/files/N (0700, root's), read-only on the host
+ * too where the mount asks for it. */
+int oci_files_stage(const struct oci_globals *g, const char *id, const struct oci_files *f,
+		    struct error *e);
+
+/* Removes the container's record: its file bind mounts first. */
+int oci_remove(const struct oci_globals *g, const char *id, struct error *e);
+
+/* The bundle's config.json as it was at create, kept in the record: the
+ * hooks run later are the engine's, whatever the guest did to the bundle
+ * since (its root, or a rw bind mount, may hold config.json). */
+#define OCI_SAVED_CONFIG "bundle-config.json"
+int oci_save_config(const struct oci_globals *g, const char *id, const char *bundle,
+		    struct error *e);
+int oci_saved_config(const struct oci_globals *g, const struct container_record *r,
+		     struct bundle_config *ret, struct error *e);
+
 /* ---- bundle.c: config.json to the launcher's record and agent request ---- */
 
 /* Fills cfg (name, rootfs, bundle, mounts, limits, the create request as
- * JSON) from the bundle's config; interactive: process 1 reads its stdin
- * (the engine gave a real one). Refuses, naming the field, what cannot
- * hold in a VM. */
-int oci_bundle_to_record(const char *bundle_dir, const struct bundle_config *c, const char *id,
-			 bool interactive, struct container_config *cfg, struct error *e);
+ * JSON) from the bundle's config, and files with its single-file bind
+ * mounts (to stage once the record exists); interactive: process 1 reads
+ * its stdin (the engine gave a real one). Refuses, naming the field, what
+ * cannot hold in a VM. */
+int oci_bundle_to_record(const char *run_root, const char *bundle_dir,
+			 const struct bundle_config *c, const char *id, bool interactive,
+			 struct container_config *cfg, struct oci_files *files, struct error *e);
 
 /* A bundle process's confinement (caps, no_new_privs, rlimits, and the
  * seccomp profile compiled, when not NULL) for the agent. */

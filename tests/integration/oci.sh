@@ -117,20 +117,47 @@ wait_exit "$(cat "$WORK/pid")" 30
 pass "exec: output and exit code, --process with user/env/cwd, --detach with a live pid file"
 
 # --- mounts, limits, hostname ---
-mkdir -p "$WORK/data"
+# A single file is bound into the container's private directory, which is
+# what the VM shares: never the file's own directory (its neighbours stay
+# out of the guest), and gone at delete.
+mkdir -p "$WORK/data" "$WORK/etc"
 echo shared >"$WORK/data/f"
-echo one-file >"$WORK/single"
-bundle "$B" '["sh", "-c", "cat /data/f /etc/single-file; (echo x > /data/g) 2>/dev/null || echo ro; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; hostname"]' \
+echo one-file >"$WORK/etc/single"
+echo rw-file >"$WORK/etc/rw"
+echo secret >"$WORK/etc/shadow"
+bundle "$B" '["sh", "-c", "cat /data/f /etc/single-file; (echo x > /data/g) 2>/dev/null || echo ro; (echo x > /etc/single-file) 2>/dev/null || echo ro-file; echo appended >> /etc/rw-file; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; hostname; sleep 1000"]' \
   "c['mounts'] += [{'destination': '/data', 'type': 'bind', 'source': '$WORK/data', 'options': ['rbind', 'ro']},
-                   {'destination': '/etc/single-file', 'type': 'bind', 'source': '$WORK/single', 'options': ['bind', 'ro']},
+                   {'destination': '/etc/single-file', 'type': 'bind', 'source': '$WORK/etc/single', 'options': ['bind', 'ro']},
+                   {'destination': '/etc/rw-file', 'type': 'bind', 'source': '$WORK/etc/rw', 'options': ['bind']},
                    {'destination': '/scratch', 'type': 'tmpfs', 'source': 'tmpfs', 'options': ['size=1m']}]
 c['linux']['resources']['memory'] = {'limit': 67108864}
 c['linux']['resources']['pids'] = {'limit': 50}
 c['hostname'] = 'oci-host'"
-OCI run --bundle "$B" c6 </dev/null >"$WORK/out" 2>&1 || fail "mounts: $(cat "$WORK/out")"
-[ "$(tr '\n' ' ' <"$WORK/out")" = "shared one-file ro 67108864 50 oci-host " ] || fail "mounts and limits: $(cat "$WORK/out")"
-OCI delete c6
-pass "bind mounts of a directory (ro) and of one file, tmpfs, memory and pids limits, hostname"
+OCI run -d --bundle "$B" c6 </dev/null >"$WORK/out" 2>&1 || fail "mounts: $(cat "$WORK/out")"
+for i in $(seq 1 300); do grep -q oci-host "$WORK/out" && break; sleep 0.1; done
+[ "$(tr '\n' ' ' <"$WORK/out")" = "shared one-file ro ro-file 67108864 50 oci-host " ] || fail "mounts and limits: $(cat "$WORK/out")"
+[ "$(cat "$WORK/etc/rw")" = "rw-file
+appended" ] || fail "a rw single-file bind: the host file has $(cat "$WORK/etc/rw")"
+xml=$(virsh dumpxml "$(virsh list --name | grep . | head -1)")
+echo "$xml" | grep -q "dir='$WORK/etc'" && fail "the files' directory $WORK/etc is shared with the VM"
+echo "$xml" | grep -q "dir='$ROOT/containers/[0-9a-f]*/files'" || fail "no private files share: $(echo "$xml" | grep "<source dir")"
+grep -q " $ROOT/containers/" /proc/self/mountinfo || fail "no host bind mounts for the single files"
+OCI delete --force c6
+grep -q " $ROOT/" /proc/self/mountinfo && fail "bind mounts left after delete: $(grep " $ROOT/" /proc/self/mountinfo)"
+pass "bind mounts of a directory (ro) and of single files (ro, rw; only they reach the VM, unmounted at delete), tmpfs, memory and pids limits, hostname"
+
+# --- the VM dies under the container: the monitor's status says so ---
+bundle "$B" '["sleep", "1000"]'
+"$LAUNCHER" oci --root "$ROOT" run --bundle "$B" c8 </dev/null >/dev/null 2>&1 &
+runner=$!
+for i in $(seq 1 300); do case $(state_of c8 2>/dev/null) in running*) break ;; esac; sleep 0.1; done
+dom=$(virsh list --name | grep . | head -1)
+pkill -KILL -f "guest=$dom," || fail "no QEMU for c8 ($dom)"
+rc=0; wait "$runner" || rc=$?
+[ "$rc" != 0 ] || fail "the VM was killed, yet the container's status is 0"
+[ "$(state_of c8)" = "stopped 0" ] || fail "after the VM died: $(state_of c8)"
+OCI delete c8
+pass "a VM killed under its container: status $rc (not 0), state stopped"
 
 # --- hooks on the host with the state on stdin; VM size by annotation ---
 bundle "$B" '["sh", "-c", "grep MemTotal /proc/meminfo"]' \
@@ -163,6 +190,7 @@ bad hostdev "c['linux']['devices'] = [{'path': '/dev/sda', 'type': 'b', 'major':
 bad tinymem "c['linux']['resources']['memory'] = {'limit': 1}" 'memory'
 bad hugeargs "c['process']['args'] = ['x'] * 100000" 'process.args'
 bad noroot "c['root']['path'] = '/nonexistent-root'" 'nonexistent-root'
+bad sysctl "c['linux']['sysctl'] = {'kernel.core_pattern': '|/bin/sh'}" 'not a namespaced sysctl'
 bad tty "c['process']['terminal'] = True" 'console'
 python3 -c 'import json,sys; l=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert l["level"] == "error" and "console" in l["msg"], l' "$WORK/log.json" ||
   fail "--log-format json: $(tail -1 "$WORK/log.json")"
