@@ -1115,6 +1115,13 @@ static int check_sysctl_key(char *s, const char *name, struct error *e)
 	if (empty_part || !only_chars(s, LOWER DIGITS "_.-/"))
 		return error_set(e, EBADMSG, "%s: not a sysctl name (\"net.ipv4.ip_forward\")",
 				 name);
+	if (!msg_sysctl_allowed(s, strlen(s)))
+		return error_set(e, EPERM,
+				 "%s: not a namespaced sysctl: it would set the guest kernel's, "
+				 "not the container's (allowed: kernel.msg*, kernel.sem, "
+				 "kernel.shm*, kernel.hostname, kernel.domainname, fs.mqueue.*, "
+				 "net.*)",
+				 name);
 	return 0;
 }
 

@@ -416,12 +416,37 @@ static int check_abs_path(const char *s)
 	return msg_valid_mount_target(buf) ? 0 : -EINVAL;
 }
 
+bool msg_sysctl_allowed(const char *key, size_t n)
+{
+	static const char *const exact[] = {
+	    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",		"kernel.sem",
+	    "kernel.shmall", "kernel.shmmax", "kernel.shmmni",		"kernel.shm_rmid_forced",
+	    "kernel.hostname", "kernel.domainname",
+	};
+	static const char *const prefix[] = {"fs.mqueue.", "net."};
+	char k[256];
+
+	if (n >= sizeof(k))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		k[i] = key[i] == '/' ? '.' : key[i];
+	k[n] = '\0';
+	for (size_t i = 0; i < sizeof(exact) / sizeof(*exact); i++)
+		if (strcmp(k, exact[i]) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof(prefix) / sizeof(*prefix); i++)
+		if (strncmp(k, prefix[i], strlen(prefix[i])) == 0 && k[strlen(prefix[i])])
+			return true;
+	return false;
+}
+
 /* "key=value": a /proc/sys name (no "..", no leading "/") and one line. */
 static int check_sysctl(const char *s)
 {
 	const char *eq = strchr(s, '=');
 
-	if (!eq || eq == s || eq - s > 255 || strchr(s, '\n'))
+	if (!eq || eq == s || eq - s > 255 || strchr(s, '\n') ||
+	    !msg_sysctl_allowed(s, (size_t)(eq - s)))
 		return -EINVAL;
 	for (const char *p = s; p < eq; p++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_-", *p) &&

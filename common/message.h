@@ -195,6 +195,12 @@ int rlimit_lookup(const char *name);
  * not under /proc. */
 bool msg_valid_mount_target(const char *t);
 
+/* Whether the sysctl key (its first n bytes; dots or slashes) is one a
+ * container may set: those of its own IPC, UTS and network namespaces
+ * (runc's list). Others (kernel.core_pattern, vm.*) are the guest
+ * kernel's, outside the container's reach. */
+bool msg_sysctl_allowed(const char *key, size_t n);
+
 struct create_args {
 	uint32_t process;		/* the host's number for it, 1..MSG_PROCESS_MAX */
 	/* 0: a new container (process 1), with a root filesystem. N: a further

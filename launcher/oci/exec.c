@@ -301,10 +301,18 @@ int oci_exec(const struct oci_globals *g, int argc, char **argv, struct error *e
 		goto out;
 	}
 	if (child == 0) {
+		/* The client outlives this call: it keeps nothing of the
+		 * caller's but what the process gets. With a terminal that is
+		 * the pty alone, also as our stdio: a shim reading our stdout
+		 * to its EOF would otherwise wait for the exec to end. */
 		if (slave >= 0) {
 			setsid();
 			(void)ioctl(slave, TIOCSCTTY, 0);
+			for (int i = 0; i <= 2; i++)
+				dup2(slave, i);
+			stdio[0] = stdio[1] = stdio[2] = STDIN_FILENO;
 		}
+		close_range(3, ~0u, 0);
 		_exit(exec_client(g, &rec, payload, len, stdio, slave >= 0, interactive));
 	}
 	code = o.pid_file && oci_write_pid_file(o.pid_file, child, e) < 0 ? EXEC_FAILED : 0;

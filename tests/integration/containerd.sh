@@ -51,12 +51,19 @@ for i in $(seq 1 100); do C task ls | grep -q 't2.*RUNNING' && break; sleep 0.1;
 C task ls | grep -q 't2.*RUNNING' || fail "ctr run -d: $(C task ls)"
 rc=0; out=$(C task exec --exec-id e1 t2 sh -c 'echo in-exec; exit 3') || rc=$?
 [ "$rc" = 3 ] && [ "$out" = in-exec ] || fail "ctr task exec: rc $rc, $out"
+# exec -d -t: the shim waits for the runtime's stdio to close; the
+# detached client must not hold it. ctr wants a terminal: script gives one.
+rc=0; timeout 60 script -qec "ctr --address $SOCK task exec -d -t --exec-id e2 t2 sh -c 'tty >/tmp/tty; sleep 3'" /dev/null \
+  >"$WORK/e2.out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || fail "ctr task exec -d -t: rc $rc (124: it hung), $(cat "$WORK/e2.out")"
+for i in $(seq 1 50); do out=$(C task exec --exec-id e3 t2 cat /tmp/tty 2>/dev/null) && break; sleep 0.2; done
+case $out in /dev/pts/*) ;; *) fail "exec -d -t: the process's terminal is \"$out\"" ;; esac
 C task kill -s SIGKILL t2
 for i in $(seq 1 100); do C task ls | grep -q 't2.*STOPPED' && break; sleep 0.1; done
 C task ls | grep -q 't2.*STOPPED' || fail "ctr task kill: $(C task ls)"
 C task rm t2 >/dev/null
 C container rm t2
-pass "ctr run -d, task exec (exit code 3), task kill"
+pass "ctr run -d, task exec (exit code 3), task exec -d -t returns, task kill"
 
 # --- nothing left ---
 sleep 1

@@ -989,6 +989,26 @@ static void test_op_names(void **state)
 	assert_string_equal(agent_op_name((enum agent_op) - 1), "unknown");
 }
 
+/* Namespaced sysctls only: the guest kernel's own are not the container's. */
+static void test_sysctl_allowed(void **state)
+{
+	static const char *const yes[] = {"kernel.shmmax", "kernel/sem", "net.ipv4.ip_forward",
+					  "net/core/somaxconn", "fs.mqueue.msg_max",
+					  "kernel.domainname"};
+	static const char *const no[] = {"kernel.core_pattern", "kernel.modprobe", "vm.swappiness",
+					 "fs.mqueue", "net", "net.", "kernel.shmmax2",
+					 "fs.file-max", "kernel.sysrq", ""};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++)
+		assert_true(msg_sysctl_allowed(yes[i], strlen(yes[i])));
+	for (size_t i = 0; i < sizeof(no) / sizeof(*no); i++)
+		if (msg_sysctl_allowed(no[i], strlen(no[i])))
+			fail_msg("allowed: %s", no[i]);
+	/* Only the first n bytes are the key. */
+	assert_true(msg_sysctl_allowed("kernel.semX", 10));
+	assert_false(msg_sysctl_allowed("kernel.semX", 11));
+}
+
 static void test_diag_pattern(void **state)
 {
 	uint8_t whole[1000], part[1000], other[1000];
@@ -1047,6 +1067,7 @@ int main(void)
 	    cmocka_unit_test(test_reply_deep_nesting),
 	    cmocka_unit_test(test_op_names),
 	    cmocka_unit_test(test_diag_pattern),
+	    cmocka_unit_test(test_sysctl_allowed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
