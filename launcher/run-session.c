@@ -116,7 +116,7 @@ struct session {
 	bool broken;	   /* a request to the agent was cut short */
 	bool main_reported; /* process 1's exit and output are all out */
 	bool awaiting_start; /* hold_start: created, MONITOR_START not come yet */
-	int winch_fd;	     /* own_stdio with a tty: signalfd of SIGWINCH, or -1 */
+	int sig_fd;	     /* own_stdio: signalfd of the signals passed on, or -1 */
 	uint32_t *ret_pid;
 	int exit_code;
 	uint64_t next_wanted_check;
@@ -956,7 +956,7 @@ static bool session_over(struct session *s)
 	return true;
 }
 
-static void own_winch(struct session *s);
+static void own_signals(struct session *s);
 
 enum {
 	SRC_CONTROL,
@@ -1034,8 +1034,8 @@ static int relay(struct session *s, struct error *e)
 			pfd[n] = (struct pollfd){.fd = s->o->listener, .events = POLLIN};
 			src[n++] = (struct source){SRC_LISTENER, NULL, 0};
 		}
-		if (s->winch_fd >= 0) {
-			pfd[n] = (struct pollfd){.fd = s->winch_fd, .events = POLLIN};
+		if (s->sig_fd >= 0) {
+			pfd[n] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
 			src[n++] = (struct source){SRC_WINCH, NULL, 0};
 		}
 		for (int i = 0; i < CLIENTS_MAX; i++)
@@ -1064,7 +1064,7 @@ static int relay(struct session *s, struct error *e)
 				accept_clients(s);
 				break;
 			case SRC_WINCH:
-				own_winch(s);
+				own_signals(s);
 				break;
 			case SRC_CLIENT:
 				client_event(s, src[i].ptr);
@@ -1106,6 +1106,8 @@ static int relay(struct session *s, struct error *e)
 	return 0;
 }
 
+static const int passed_on[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
 /* own_stdio: fds 0-2 are process 1's (an OCI runtime's container). */
 static void plug_own_stdio(struct session *s, struct proc *main, bool interactive)
 {
@@ -1121,24 +1123,34 @@ static void plug_own_stdio(struct session *s, struct proc *main, bool interactiv
 	}
 	if (interactive && main->in && main->in->in < 0)
 		main->in->in = STDIN_FILENO;
-	if (!main->tty)
-		return;
+	/* We are the process an engine knows as the container's: what it
+	 * (or anyone) signals us goes to process 1, as under runc. */
 	sigemptyset(&set);
-	sigaddset(&set, SIGWINCH);
+	for (size_t i = 0; i < sizeof(passed_on) / sizeof(*passed_on); i++)
+		sigaddset(&set, passed_on[i]);
+	if (main->tty)
+		sigaddset(&set, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	s->winch_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	s->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* The pty that is our stdio was resized (by the engine, on its master). */
-static void own_winch(struct session *s)
+/* A signal for process 1, or the pty that is our stdio resized (by the
+ * engine, on its master). */
+static void own_signals(struct session *s)
 {
 	struct signalfd_siginfo si;
-	struct monitor_msg m = {.type = MONITOR_WINCH};
 	struct client self = {.proc = s->procs[0], .stdio = {STDIN_FILENO, STDOUT_FILENO, -1}};
 
-	while (read(s->winch_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		;
-	forward(s, &self, &m);
+	while (read(s->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		struct monitor_msg m = {.type = MONITOR_SIGNAL, .value = (int)si.ssi_signo};
+		if (si.ssi_signo == SIGWINCH)
+			m.type = MONITOR_WINCH;
+		else if (s->awaiting_start) {
+			kill_held(s, m.value);
+			continue;
+		}
+		forward(s, &self, &m);
+	}
 }
 
 static void session_free(struct session *s, int result_code, const char *text)
@@ -1161,8 +1173,8 @@ static void session_free(struct session *s, int result_code, const char *text)
 		proc_free(s->procs[i], i > 0);
 		s->procs[i] = NULL;
 	}
-	if (s->winch_fd >= 0)
-		close(s->winch_fd);
+	if (s->sig_fd >= 0)
+		close(s->sig_fd);
 	free(s);
 }
 
@@ -1176,7 +1188,7 @@ int run_session(struct booted *b, struct agent_request *create, const struct run
 	int r;
 
 	s->b = b;
-	s->winch_fd = -1;
+	s->sig_fd = -1;
 	s->o = o;
 	s->next_id = 100;
 	s->next_wanted_check = now_ns() + WANTED_CHECK_MS * 1000000ull;

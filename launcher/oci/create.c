@@ -6,11 +6,14 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <pty.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/openat2.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,6 +22,7 @@
 
 #include "boot.h"
 #include "cleanup.h"
+#include "container-ops.h"
 #include "container-start.h"
 #include "monitor.h"
 #include "oci.h"
@@ -340,10 +344,63 @@ int oci_start(const struct oci_globals *g, int argc, char **argv, struct error *
 	return start_container(g, argv[1], e) < 0 ? OCI_EXIT_FAILURE : 0;
 }
 
+/* run's end, as runc's: the container destroyed (poststop hooks, its
+ * record removed), its monitor killed first if it still waits. */
+static void destroy(const struct oci_globals *g, const char *id)
+{
+	struct container_record rec;
+	struct error e = {0};
+
+	if (oci_load(g, id, &rec, &e) < 0)
+		return;
+	if (oci_destroy(g, &rec, &e) < 0)
+		fprintf(stderr, "launcher-oci: %s\n", e.msg);
+	container_record_free(&rec);
+}
+
+/* Waits for the monitor (the container's status is its), passing on the
+ * signals we get to process 1, as runc's foreground run does. */
+static int wait_forwarding(const struct oci_globals *g, const char *id, pid_t pid)
+{
+	static const int passed_on[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	struct container_record rec;
+	struct error e = {0};
+	sigset_t set;
+	int status, sfd;
+
+	if (oci_load(g, id, &rec, &e) < 0) {
+		waitpid(pid, &status, 0);
+		return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(passed_on) / sizeof(*passed_on); i++)
+		sigaddset(&set, passed_on[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	for (;;) {
+		struct pollfd pfd = {.fd = sfd, .events = POLLIN};
+		struct signalfd_siginfo si;
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			break;
+		/* The monitor's exit is polled: a SIGCHLD handler is not ours. */
+		(void)poll(&pfd, sfd >= 0 ? 1 : 0, 100);
+		while (sfd >= 0 && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			struct error ignored = {0};
+			(void)container_kill(g->root, rec.config.id, (int)si.ssi_signo, &ignored);
+		}
+	}
+	if (sfd >= 0)
+		close(sfd);
+	container_record_free(&rec);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int oci_run(const struct oci_globals *g, int argc, char **argv, struct error *e)
 {
 	struct create_opts o;
-	int status;
+	int code;
 	pid_t pid;
 
 	if (parse_create(argc, argv, true, &o, e) < 0)
@@ -352,14 +409,15 @@ int oci_run(const struct oci_globals *g, int argc, char **argv, struct error *e)
 	if (pid < 0)
 		return OCI_EXIT_FAILURE;
 	if (start_container(g, o.id, e) < 0) {
-		if (!o.detach)
-			waitpid(pid, NULL, 0);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		destroy(g, o.id);
 		return OCI_EXIT_FAILURE;
 	}
 	if (o.detach)
 		return 0;
 	/* In the foreground: the container's status is ours, as runc's. */
-	if (waitpid(pid, &status, 0) < 0)
-		return error_errno(e, errno, "waiting for the container"), OCI_EXIT_FAILURE;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	code = wait_forwarding(g, o.id, pid);
+	destroy(g, o.id);
+	return code;
 }

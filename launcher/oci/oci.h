@@ -106,6 +106,11 @@ void oci_files_free(struct oci_files *f);
 int oci_files_stage(const struct oci_globals *g, const char *id, const struct oci_files *f,
 		    struct error *e);
 
+/* Ends the container (SIGKILL, its monitor killed if it does not go),
+ * runs the poststop hooks and removes it: delete, and run's end. */
+int oci_destroy(const struct oci_globals *g, const struct container_record *rec,
+		struct error *e);
+
 /* Removes the container's record: its file bind mounts first. */
 int oci_remove(const struct oci_globals *g, const char *id, struct error *e);
 
