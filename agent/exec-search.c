@@ -34,7 +34,7 @@ int exec_search(const char *file, const char *search_path, exec_try_fn try, void
 	if (strchr(file, '/'))
 		return try(file, userdata);
 	if (!search_path)
-		search_path = EXEC_DEFAULT_PATH;
+		search_path = CONTAINER_DEFAULT_PATH;
 	for (dir = search_path;; dir++) {
 		const char *end = strchrnul(dir, ':');
 		char path[PATH_MAX];

@@ -6,8 +6,7 @@
 
 #include <stddef.h>
 
-/* Docker's default, used when the environment has no PATH. */
-#define EXEC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#include "message.h"
 
 /* The value of key in a NULL-terminated "KEY=VALUE" list, or NULL. */
 const char *exec_env_get(char *const *env, const char *key);

@@ -36,6 +36,21 @@ void process_spec_free(struct process_spec *p)
 	memset(p, 0, sizeof(*p));
 }
 
+void process_spec_setenv(struct process_spec *p, const char *entry)
+{
+	size_t klen = strcspn(entry, "=");
+
+	for (size_t i = 0; i < p->nenv; i++)
+		if (strncmp(p->env[i], entry, klen) == 0 && p->env[i][klen] == '=') {
+			free(p->env[i]);
+			p->env[i] = xstrdup(entry);
+			return;
+		}
+	p->env = xrealloc(p->env, (p->nenv + 2) * sizeof(*p->env));
+	p->env[p->nenv++] = xstrdup(entry);
+	p->env[p->nenv] = NULL;
+}
+
 void agent_request_free(struct agent_request *req)
 {
 	if (req->op == AGENT_OP_CREATE) {

@@ -126,6 +126,15 @@ struct process_spec {
 };
 
 void process_spec_free(struct process_spec *p);
+/* Sets "KEY=VALUE" in p's env: replaces KEY's entry or appends one. */
+void process_spec_setenv(struct process_spec *p, const char *entry);
+
+/* The PATH a container's process gets when its image and user give
+ * none (Docker's and runc's). */
+#define CONTAINER_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* The 9p share of a container's root directory (an OCI bundle's), when
+ * it is not an image disk. */
+#define ROOTFS_SHARE_TAG "rootfs"
 void process_security_free(struct process_security *s);
 /* A deep copy of src into *dst (which holds nothing). */
 void process_security_copy(struct process_security *dst, const struct process_security *src);

@@ -42,24 +42,6 @@ static void exec_usage(void)
 	       "  -w, --workdir string   Working directory inside the container\n");
 }
 
-/* Replaces KEY's entry or appends one. */
-static void env_set(struct process_spec *p, const char *entry)
-{
-	size_t klen = strcspn(entry, "=");
-
-	for (size_t i = 0; i < p->nenv; i++)
-		if (strncmp(p->env[i], entry, klen) == 0 && p->env[i][klen] == '=') {
-			free(p->env[i]);
-			p->env[i] = xstrdup(entry);
-			return;
-		}
-	p->env = realloc(p->env, (p->nenv + 2) * sizeof(*p->env));
-	if (!p->env)
-		abort();
-	p->env[p->nenv++] = xstrdup(entry);
-	p->env[p->nenv] = NULL;
-}
-
 /* -u USER: resolved in the image's /etc/passwd, as run does, with the
  * supplementary groups of that user (/etc/group) and the container's
  * --group-add, not those of the container's own process. */
@@ -125,9 +107,9 @@ static int build_request(const struct container_config *c, const struct exec_opt
 		p->args[i] = xstrdup(cmd[i]);
 	p->nargs = (size_t)ncmd;
 	for (size_t i = 0; i < o->nenv; i++)
-		env_set(p, o->env[i]);
+		process_spec_setenv(p, o->env[i]);
 	if (o->tty)
-		env_set(p, "TERM=xterm");
+		process_spec_setenv(p, "TERM=xterm");
 	if (o->workdir) {
 		free(p->cwd);
 		p->cwd = xstrdup(o->workdir);

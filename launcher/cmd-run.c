@@ -27,9 +27,7 @@
 #include "terminal.h"
 #include "util.h"
 
-#define ROOTFS_TAG "rootfs"
 #define ROOTFS_DISK "vda" /* the image disk is the first and only one */
-#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* What build_create works from: the options and, for an image, the image. */
 struct run_ctx {
@@ -69,7 +67,7 @@ static void build_env(const struct run_ctx *c, const char *hostname, struct proc
 	for (unsigned i = 0; i < o->nenv; i++)
 		env_add(p, xstrdup(o->env[i]));
 	if (!env_has(p->env, p->nenv, "PATH="))
-		env_add(p, xstrdup(DEFAULT_PATH));
+		env_add(p, xstrdup("PATH=" CONTAINER_DEFAULT_PATH));
 	if (!env_has(p->env, p->nenv, "HOSTNAME="))
 		env_add(p, xasprintf("HOSTNAME=%s", hostname));
 	if (o->tty && !env_has(p->env, p->nenv, "TERM="))
@@ -141,7 +139,7 @@ static int build_create(const void *ctx, const char *hostname, struct agent_requ
 	if (rc->img)
 		snprintf(c->rootfs_disk, sizeof(c->rootfs_disk), "%s", ROOTFS_DISK);
 	else
-		snprintf(c->rootfs_tag, sizeof(c->rootfs_tag), "%s", ROOTFS_TAG);
+		snprintf(c->rootfs_tag, sizeof(c->rootfs_tag), "%s", ROOTFS_SHARE_TAG);
 	if (strlen(hostname) >= sizeof(c->hostname))
 		return error_set(e, EINVAL, "host name \"%s\" is too long", hostname);
 	strcpy(c->hostname, hostname);

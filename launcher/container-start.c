@@ -17,7 +17,6 @@
 #include "spare.h"
 #include "util.h"
 
-#define ROOTFS_TAG "rootfs"
 /* A detached start reports within boot time and then some. */
 #define STARTED_TIMEOUT_MS (BOOT_AGENT_TIMEOUT_MS + 60000)
 
@@ -163,7 +162,7 @@ int container_start(const struct start_request *r, pid_t *ret_pid, struct error 
 					   c->rootfs);
 		/* An OCI bundle's root is the engine's: it must see the writes. */
 		shares[nshares++] = (struct domain_share){
-		    .tag = ROOTFS_TAG, .source = c->rootfs, .readonly = c->bundle == NULL};
+		    .tag = ROOTFS_SHARE_TAG, .source = c->rootfs, .readonly = c->bundle == NULL};
 	} else {
 		const struct image *use = r->img;
 		if (!use) {

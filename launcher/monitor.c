@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -347,6 +349,21 @@ static void close_inherited(int a, int b)
 	close_range(from, ~0u, 0);
 }
 
+/* The engine knows us as the container's process: its hooks enter our
+ * namespaces (/proc/PID/ns/net for a network hook). They must not be the
+ * host's, which the hooks would then set up or tear down: the monitor
+ * gets network, mount (slave: the host's unmounts still reach it), IPC
+ * and UTS namespaces of its own. It needs none of the host's: libvirt and
+ * the guest's sockets are paths. */
+static int own_namespaces(struct error *e)
+{
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+		return error_errno(e, errno, "giving the container's monitor its own namespaces");
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return error_errno(e, errno, "making the monitor's mounts slaves of the host's");
+	return 0;
+}
+
 _Noreturn void monitor_main(int client_fd, const struct monitor_opts *o)
 {
 	struct agent_request create = {0};
@@ -361,8 +378,13 @@ _Noreturn void monitor_main(int client_fd, const struct monitor_opts *o)
 	signal(SIGHUP, SIG_IGN);
 	if (o->launch.has_console)
 		take_console(o->launch.console_fd);
-	if (o->launch.oci)
+	if (o->launch.oci) {
 		close_inherited(client_fd, o->hold_fd);
+		if (own_namespaces(&e) < 0) {
+			monitor_report(client_fd, EXIT_LAUNCHER, e.msg);
+			_exit(EXIT_LAUNCHER);
+		}
+	}
 	if (!o->launch.foreground && !o->launch.oci)
 		monitor_release_stdio();
 	if (boot_vm(&o->boot, &b, &e) < 0) {

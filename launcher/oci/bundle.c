@@ -21,7 +21,6 @@
 #include "units.h"
 #include "util.h"
 
-#define ROOTFS_TAG "rootfs"
 #define SHARE_TAG_FMT "oci%u"
 
 /* Destinations the agent mounts itself, whatever the bundle says. */
@@ -306,7 +305,7 @@ static int build_request(const struct bundle_config *c,
 
 	req->op = AGENT_OP_CREATE;
 	a->process = 1;
-	snprintf(a->rootfs_tag, sizeof(a->rootfs_tag), ROOTFS_TAG);
+	snprintf(a->rootfs_tag, sizeof(a->rootfs_tag), ROOTFS_SHARE_TAG);
 	if (c->hostname)
 		snprintf(a->hostname, sizeof(a->hostname), "%s", c->hostname);
 	oci_process_fill(&c->process, &a->spec);

@@ -29,7 +29,6 @@
 #include "util.h"
 
 /* Boot, agent and create: as for `launcher run -d`, and then some. */
-#define EXEC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 #define CREATED_TIMEOUT_MS (BOOT_AGENT_TIMEOUT_MS + 60000)
 
@@ -130,7 +129,7 @@ static bool in_root(int root_fd, const char *path, const struct bundle_config *c
  * host, by the process's PATH. Whether it may run is for start to say. */
 static int check_program(const char *root, const struct bundle_config *c, struct error *e)
 {
-	const char *file = c->process.args[0], *path = EXEC_DEFAULT_PATH;
+	const char *file = c->process.args[0], *path = CONTAINER_DEFAULT_PATH;
 	char buf[PATH_MAX];
 	_cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 

@@ -111,21 +111,6 @@ static int parse_exec(int argc, char **argv, struct exec_opts *o, struct error *
 	return 0;
 }
 
-static void set_env(struct process_spec *p, const char *kv)
-{
-	size_t klen = (size_t)(strchr(kv, '=') - kv);
-
-	for (size_t i = 0; i < p->nenv; i++)
-		if (strncmp(p->env[i], kv, klen + 1) == 0) {
-			free(p->env[i]);
-			p->env[i] = xstrdup(kv);
-			return;
-		}
-	p->env = xrealloc(p->env, (p->nenv + 2) * sizeof(*p->env));
-	p->env[p->nenv++] = xstrdup(kv);
-	p->env[p->nenv] = NULL;
-}
-
 /* "UID[:GID]", numbers only: the engines resolve names themselves. */
 static int parse_ids(const char *s, uint32_t *uid, uint32_t *gid, struct error *e)
 {
@@ -201,7 +186,7 @@ static int build_request(const struct container_record *rec, const struct exec_o
 		p->terminal = o->tty;
 	}
 	for (size_t i = 0; i < o->nenv; i++)
-		set_env(p, o->env[i]);
+		process_spec_setenv(p, o->env[i]);
 	if (o->cwd) {
 		free(p->cwd);
 		p->cwd = xstrdup(o->cwd);

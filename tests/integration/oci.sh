@@ -168,8 +168,17 @@ rc=0; wait "$runner" || rc=$?
 pass "a VM killed under its container: status $rc (not 0), the container removed"
 
 # --- hooks on the host with the state on stdin; VM size by annotation ---
+# The state's pid (the monitor) has namespaces of its own: a network hook
+# entering /proc/PID/ns/net must not be working on the host's.
+cat >"$WORK/netns-hook" <<EOF
+#!/bin/sh
+pid=\$(python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+readlink /proc/\$pid/ns/net >$WORK/hook-netns
+EOF
+chmod +x "$WORK/netns-hook"
 bundle "$B" '["sh", "-c", "grep MemTotal /proc/meminfo"]' \
   "c['hooks'] = {k: [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $WORK/hook-' + k]}] for k in ('prestart', 'poststart', 'poststop')}
+c['hooks']['createRuntime'] = [{'path': '$WORK/netns-hook'}]
 c['annotations'] = {'io.launcher.vm.memory': '512m', 'org.example': 'kept'}"
 OCI create --bundle "$B" c7 </dev/null >"$WORK/out" 2>&1 || fail "hooks: $(cat "$WORK/out")"
 OCI start c7
@@ -182,6 +191,8 @@ for k in prestart:created poststart:running poststop:stopped; do
   python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["id"] == "c7" and s["status"] == sys.argv[2], s' \
     "$WORK/hook-${k%%:*}" "${k#*:}" || fail "hook ${k%%:*}: $(cat "$WORK/hook-${k%%:*}" 2>&1)"
 done
+case $(cat "$WORK/hook-netns") in net:*) ;; *) fail "createRuntime hook: no netns read: $(cat "$WORK/hook-netns")" ;; esac
+[ "$(cat "$WORK/hook-netns")" != "$(readlink /proc/self/ns/net)" ] || fail "hooks see the host's network namespace through the state's pid"
 pass "prestart, poststart and poststop hooks run on the host with the state on stdin; annotations size the VM and show in state"
 
 # --- bad config.json: a clear error, nothing left behind ---
