@@ -31,10 +31,12 @@ enum monitor_msg_type {
 	/* On a container monitor's socket (DIR/sock), the first message: */
 	MONITOR_ATTACH, /* stdio attached; RESULT when the container exits */
 	MONITOR_EXEC,	/* stdio attached, the create request's length in value
-			 * and the request in chunks; RESULT: its exit code */
+			 * and the request in chunks; STARTED once it runs,
+			 * RESULT: its exit code (or why it did not start) */
 	MONITOR_KILL,	/* value: the signal; RESULT at once */
 	MONITOR_WAIT,	/* RESULT when the container exits */
-	MONITOR_STARTED, /* monitor -> `run -d`/`start`: process 1 runs */
+	MONITOR_STARTED, /* monitor -> `run -d`/`start`: process 1 runs; -> exec:
+			  * the process runs */
 	/* An OCI container (run_session_opts.hold_start): */
 	MONITOR_CREATED, /* monitor -> `oci create`: process 1 made, not started */
 	MONITOR_START,	 /* `oci start` -> monitor: start it; RESULT: 0 or why not */

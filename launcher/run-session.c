@@ -885,6 +885,9 @@ static void exec_start(struct session *s, struct client *c, const struct monitor
 	}
 	p->client = c;
 	client_plug(c, p, true);
+	/* Told it runs: a detached OCI exec returns only now. */
+	(void)!send(c->fd, &(struct monitor_msg){.type = MONITOR_STARTED}, sizeof(struct monitor_msg),
+		    MSG_NOSIGNAL);
 	return;
 fail:
 	agent_request_free(&req);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/signalfd.h>
 #include <termios.h>
 #include <unistd.h>
@@ -206,11 +208,44 @@ static int build_request(const struct container_record *rec, const struct exec_o
 	return 0;
 }
 
+/* Waits for word that the process runs, or its result: writes to
+ * started_fd a NUL byte, or why it did not start (then returns the code). */
+static int wait_started(int fd, int started_fd)
+{
+	struct monitor_msg m;
+	int code = EXEC_FAILED;
+
+	for (;;) {
+		ssize_t n = recv(fd, &m, sizeof(m), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(m)) {
+			dprintf(started_fd, "exec failed: the container's monitor exited");
+			break;
+		}
+		if (m.type == MONITOR_STARTED) {
+			(void)!write(started_fd, "", 1);
+			code = 0;
+			break;
+		}
+		if (m.type == MONITOR_RESULT) {
+			m.text[sizeof(m.text) - 1] = '\0';
+			dprintf(started_fd, "exec failed: %s",
+				m.text[0] ? m.text : "the process did not start");
+			break;
+		}
+	}
+	close(started_fd);
+	return code;
+}
+
 /* The exec's client: sends the request with stdio, forwards signals and
- * resizes, and returns the process's exit code. */
+ * resizes, and returns the process's exit code. started_fd (-1: none)
+ * is told when the process runs: `exec -d` returns then, or with why it
+ * did not start. */
 static int exec_client(const struct oci_globals *g, const struct container_record *rec,
 		       const char *payload, size_t len, const int stdio[3], bool tty,
-		       bool interactive)
+		       bool interactive, int started_fd)
 {
 	struct monitor_msg m = {.type = MONITOR_EXEC, .value = (int)len};
 	sigset_t set;
@@ -234,6 +269,11 @@ static int exec_client(const struct oci_globals *g, const struct container_recor
 			rec->config.name);
 		return EXEC_FAILED;
 	}
+	if (started_fd >= 0) {
+		int code = wait_started(fd, started_fd);
+		if (code)
+			return code;
+	}
 	return monitor_client_wait(fd, sigfd, "the container's monitor");
 }
 
@@ -244,7 +284,9 @@ int oci_exec(const struct oci_globals *g, int argc, char **argv, struct error *e
 	struct agent_request req = {0};
 	_cleanup_free_ char *payload = NULL;
 	int stdio[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
-	int slave = -1, code = EXEC_FAILED, pid;
+	int slave = -1, code = EXEC_FAILED, pid, started[2];
+	char why[2048]; /* a monitor_msg text and our words */
+	ssize_t n;
 	bool interactive;
 	size_t len = 0;
 	pid_t child;
@@ -277,12 +319,18 @@ int oci_exec(const struct oci_globals *g, int argc, char **argv, struct error *e
 		stdio[0] = stdio[1] = stdio[2] = slave;
 	}
 	if (!o.detach) {
-		code = exec_client(g, &rec, payload, len, stdio, slave >= 0, interactive);
+		code = exec_client(g, &rec, payload, len, stdio, slave >= 0, interactive, -1);
+		goto out;
+	}
+	if (pipe2(started, O_CLOEXEC) < 0) {
+		error_errno(e, errno, "pipe");
 		goto out;
 	}
 	child = fork();
 	if (child < 0) {
 		error_errno(e, errno, "fork");
+		close(started[0]);
+		close(started[1]);
 		goto out;
 	}
 	if (child == 0) {
@@ -297,8 +345,20 @@ int oci_exec(const struct oci_globals *g, int argc, char **argv, struct error *e
 				dup2(slave, i);
 			stdio[0] = stdio[1] = stdio[2] = STDIN_FILENO;
 		}
-		close_range(3, ~0u, 0);
-		_exit(exec_client(g, &rec, payload, len, stdio, slave >= 0, interactive));
+		if (started[1] != 3)
+			dup2(started[1], 3);
+		close_range(4, ~0u, 0);
+		_exit(exec_client(g, &rec, payload, len, stdio, slave >= 0, interactive, 3));
+	}
+	/* As runc's: returns once the process runs, or fails with why not. */
+	close(started[1]);
+	n = read_full(started[0], why, sizeof(why) - 1);
+	close(started[0]);
+	if (n != 1 || why[0] != '\0') {
+		why[n > 0 ? n : 0] = '\0';
+		error_set(e, EIO, "%s", n > 0 ? why : "exec failed: its client exited");
+		waitpid(child, NULL, 0);
+		goto out;
 	}
 	code = o.pid_file && oci_write_pid_file(o.pid_file, child, e) < 0 ? EXEC_FAILED : 0;
 out:

@@ -121,9 +121,12 @@ EOF
 OCI exec -d --pid-file "$WORK/exec.pid" c5 sh -c 'sleep 1; exit 7' </dev/null
 epid=$(cat "$WORK/exec.pid")
 kill -0 "$epid" 2>/dev/null || fail "exec -d: its pid $epid is not alive"
+# exec -d returns once the process runs, or fails then with why.
+rc=0; OCI exec -d c5 /no/such/program </dev/null 2>"$WORK/e" || rc=$?
+[ "$rc" = 255 ] && grep -q 'no/such/program' "$WORK/e" || fail "exec -d of a missing program: rc $rc, $(cat "$WORK/e")"
 OCI delete --force c5
 wait_exit "$(cat "$WORK/pid")" 30
-pass "exec: output and exit code, --process with user/env/cwd, --detach with a live pid file"
+pass "exec: output and exit code, --process with user/env/cwd, --detach with a live pid file, --detach of a missing program fails"
 
 # --- mounts, limits, hostname ---
 # A single file is bound into the container's private directory, which is
