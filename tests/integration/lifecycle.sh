@@ -202,7 +202,7 @@ assert vm["Accelerator"] in ("tcg", "kvm") and vm["ConsoleLog"] and vm["VsockSoc
 import os; assert os.path.exists(vm["ConsoleLog"]), vm
 open("$WORK/insp-domain", "w").write(vm["Domain"])
 EOF
-virsh list --name | grep -qx "$(cat "$WORK/insp-domain")" || fail "inspect's domain $(cat "$WORK/insp-domain") is not running: $(virsh list --all; L ps -a)"
+virsh list --name | grep -x "$(cat "$WORK/insp-domain")" >/dev/null || fail "inspect's domain $(cat "$WORK/insp-domain") is not running: $(virsh list --all; L ps -a)"
 pass "inspect: Id, Name, State, Config, HostConfig and the VM"
 
 # --- rm: refused while running, -f kills, nothing left ---

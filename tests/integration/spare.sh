@@ -81,7 +81,7 @@ wait_spare
 s3=$(spare_vm)
 kill -9 $(spare_pids)
 for _ in $(seq 1 100); do
-  virsh list --name | grep -qx "$s3" || break
+  virsh list --name | grep -x "$s3" >/dev/null || break
   sleep 0.1
 done
 virsh list --name | grep -qx "$s3" && fail "spare $s3 killed, its domain is still there"
