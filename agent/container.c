@@ -10,6 +10,7 @@
 
 #include "cgroup.h"
 #include "console.h"
+#include "net.h"
 #include "pty.h"
 #include "reply.h"
 #include "rootfs.h"
@@ -375,7 +376,7 @@ int container_start(struct container *ct, uint32_t process, struct container_wai
 {
 	struct proc *p = find(ct, process, e);
 	struct spawn_config c = {0};
-	int report;
+	int report, own_net = -1, r;
 
 	if (!p)
 		return -e->code;
@@ -394,7 +395,12 @@ int container_start(struct container *ct, uint32_t process, struct container_wai
 	}
 	for (int i = 0; i < 3; i++)
 		c.stdio[i] = p->streams[i];
-	if (spawn_process(&c, &p->pid, &report, e) < 0)
+	/* Process 1 is cloned inside its network namespace (net.h). */
+	if (!p->join && net_enter(&ct->spec.net, &own_net, e) < 0)
+		return error_prefix(e, "starting process %u", process);
+	r = spawn_process(&c, &p->pid, &report, e);
+	net_leave(own_net);
+	if (r < 0)
 		return error_prefix(e, "starting process %u", process);
 	/* The child has its copies; ours would keep the host from seeing EOF. */
 	for (int i = 0; i < 3; i++)

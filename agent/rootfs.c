@@ -463,6 +463,59 @@ static int set_sysctls(const struct container_spec *ct, struct error *e)
 }
 
 /* The masks are only worth something on the procfs at /proc. */
+/* /etc/hosts, /etc/resolv.conf and /etc/hostname as the host wrote them
+ * (Docker's): each written to a tmpfs staged in the container's /dev and
+ * bound over the root's own; the tmpfs is detached after (the binds keep
+ * the files). The container may edit them, as under Docker. */
+#define ETC_STAGE_DIR "/dev/.launcher-etc"
+
+static int write_etc_file(const char *name, const char *text, struct error *e)
+{
+	char staged[64], target[64];
+	int fd;
+
+	if (!text)
+		return 0;
+	snprintf(staged, sizeof(staged), ETC_STAGE_DIR "/%s", name);
+	snprintf(target, sizeof(target), "/etc/%s", name);
+	fd = open(staged, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return error_errno(e, errno, "creating %s", staged);
+	if (write_full(fd, text, strlen(text)) < 0) {
+		close(fd);
+		return error_errno(e, errno, "writing %s", staged);
+	}
+	close(fd);
+	if (make_file_target(target, e) < 0)
+		return error_prefix(e, "%s", target);
+	if (mount(staged, target, NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		return error_errno(e, errno, "binding %s", target);
+	return 0;
+}
+
+static int etc_files(const struct container_spec *ct, struct error *e)
+{
+	int r;
+
+	if (!ct->etc_hosts && !ct->etc_resolv_conf && !ct->etc_hostname)
+		return 0;
+	if (mkdir_mode(ETC_STAGE_DIR, 0700, e) < 0)
+		return -e->code;
+	if (mount("tmpfs", ETC_STAGE_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0700,size=1m") < 0)
+		return error_errno(e, errno, "mounting a tmpfs on %s", ETC_STAGE_DIR);
+	r = write_etc_file("hosts", ct->etc_hosts, e);
+	if (r == 0)
+		r = write_etc_file("resolv.conf", ct->etc_resolv_conf, e);
+	if (r == 0)
+		r = write_etc_file("hostname", ct->etc_hostname, e);
+	umount2(ETC_STAGE_DIR, MNT_DETACH);
+	rmdir(ETC_STAGE_DIR);
+	return r;
+}
+
 static int proc_in_place(struct error *e)
 {
 	struct statfs sf;
@@ -492,7 +545,8 @@ int rootfs_enter(const struct container_spec *ct, struct error *e)
 	if (chdir("/") < 0)
 		return error_errno(e, errno, "chdir /");
 	/* After pivot_root, so that the image's symlinks resolve inside it. */
-	if (mount_system(ct, e) < 0 || mount_user(ct, e) < 0)
+	/* The user's mounts after the generated files: theirs win. */
+	if (mount_system(ct, e) < 0 || etc_files(ct, e) < 0 || mount_user(ct, e) < 0)
 		return -e->code;
 	if (proc_in_place(e) < 0 || set_sysctls(ct, e) < 0)
 		return -e->code;

@@ -46,6 +46,7 @@ static const struct {
 	int type;
 } join_ns[] = {{"ipc", CLONE_NEWIPC},
 	       {"uts", CLONE_NEWUTS},
+	       {"net", CLONE_NEWNET},
 	       {"cgroup", CLONE_NEWCGROUP},
 	       {"mnt", CLONE_NEWNS}};
 #define JOIN_NS_N (sizeof(join_ns) / sizeof(*join_ns))
@@ -278,7 +279,7 @@ static int join_prepare(pid_t pid, int *ns_fds, int *ret_own, struct error *e)
 int spawn_process(const struct spawn_config *c, pid_t *ret_pid, int *ret_report, struct error *e)
 {
 	_cleanup_close_ int ours = -1, theirs = -1, own_pidns = -1;
-	int fds[2], ns_fds[JOIN_NS_N] = {-1, -1, -1, -1};
+	int fds[2], ns_fds[JOIN_NS_N] = {-1, -1, -1, -1, -1};
 	unsigned long flags = c->join_pid ? 0 : SPAWN_CLONE_FLAGS;
 	pid_t pid;
 

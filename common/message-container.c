@@ -2,8 +2,10 @@
  * no_new_privs, seccomp BPF, rlimits, groups) and the container-wide spec
  * (read-only root, cgroup limits, mounts). Formatted by the host, parsed
  * and bounded by the agent. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -77,6 +79,9 @@ void container_spec_free(struct container_spec *c)
 	msg_free_strv(c->masked_paths);
 	msg_free_strv(c->readonly_paths);
 	msg_free_strv(c->sysctl);
+	free(c->etc_hosts);
+	free(c->etc_resolv_conf);
+	free(c->etc_hostname);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -214,6 +219,20 @@ json_t *msg_format_container(const struct container_spec *c)
 	}
 	if (c->nsysctl)
 		json_object_set_new(o, "sysctl", strv_json(c->sysctl, c->nsysctl));
+	if (c->net.nic)
+		json_object_set_new(o, "net",
+				    json_pack("{sssiss}", "address", c->net.address, "prefix",
+					      (int)c->net.prefix, "gateway", c->net.gateway));
+	if (c->etc_hosts || c->etc_resolv_conf || c->etc_hostname) {
+		json_t *etc = json_object();
+		if (c->etc_hosts)
+			json_object_set_new(etc, "hosts", json_string(c->etc_hosts));
+		if (c->etc_resolv_conf)
+			json_object_set_new(etc, "resolv.conf", json_string(c->etc_resolv_conf));
+		if (c->etc_hostname)
+			json_object_set_new(etc, "hostname", json_string(c->etc_hostname));
+		json_object_set_new(o, "etc", etc);
+	}
 	return o;
 }
 
@@ -456,6 +475,76 @@ static int check_sysctl(const char *s)
 	return 0;
 }
 
+/* A dotted quad, as inet_pton reads it (no leading zeros, four parts). */
+static bool valid_ipv4(const char *s)
+{
+	struct in_addr a;
+
+	return strlen(s) < MSG_IPV4_MAX && inet_pton(AF_INET, s, &a) == 1;
+}
+
+static bool same_subnet(const char *a, const char *b, unsigned prefix)
+{
+	struct in_addr x, y;
+	uint32_t mask = prefix ? htonl(~0u << (32 - prefix)) : 0;
+
+	inet_pton(AF_INET, a, &x);
+	inet_pton(AF_INET, b, &y);
+	return (x.s_addr & mask) == (y.s_addr & mask);
+}
+
+static int parse_net(json_t *obj, struct net_spec *n, struct error *e)
+{
+	json_t *net = json_object_get(obj, "net"), *addr, *gw;
+	uint64_t prefix = 0;
+
+	if (!net)
+		return 0;
+	addr = json_object_get(net, "address");
+	gw = json_object_get(net, "gateway");
+	if (!json_is_object(net) || !json_is_string(addr) || !json_is_string(gw) ||
+	    !valid_ipv4(json_string_value(addr)) || !valid_ipv4(json_string_value(gw)) ||
+	    msg_get_uint(net, "prefix", true, 32, &prefix, e) < 0 || prefix == 0 ||
+	    !same_subnet(json_string_value(addr), json_string_value(gw), (unsigned)prefix))
+		return error_set(e, EBADMSG,
+				 "\"net\" must have an IPv4 \"address\", a \"prefix\" of 1 to 32 "
+				 "and a \"gateway\" in that network");
+	n->nic = true;
+	snprintf(n->address, sizeof(n->address), "%s", json_string_value(addr));
+	snprintf(n->gateway, sizeof(n->gateway), "%s", json_string_value(gw));
+	n->prefix = (uint8_t)prefix;
+	return 0;
+}
+
+static int get_etc_file(json_t *etc, const char *key, char **ret, struct error *e)
+{
+	json_t *v = json_object_get(etc, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) > MSG_ETC_FILE_MAX ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return error_set(e, EBADMSG, "\"etc\".\"%s\" must be a string of at most %d bytes",
+				 key, MSG_ETC_FILE_MAX);
+	*ret = xstrdup(json_string_value(v));
+	return 0;
+}
+
+static int parse_etc(json_t *obj, struct container_spec *c, struct error *e)
+{
+	json_t *etc = json_object_get(obj, "etc");
+
+	if (!etc)
+		return 0;
+	if (!json_is_object(etc))
+		return error_set(e, EBADMSG, "\"etc\" must be an object");
+	if (get_etc_file(etc, "hosts", &c->etc_hosts, e) < 0 ||
+	    get_etc_file(etc, "resolv.conf", &c->etc_resolv_conf, e) < 0 ||
+	    get_etc_file(etc, "hostname", &c->etc_hostname, e) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
 static int parse_oci_parts(json_t *obj, struct container_spec *c, struct error *e)
 {
 	if (get_bool(obj, "rootfs_rw", &c->rootfs_rw, e) < 0)
@@ -538,7 +627,8 @@ int msg_parse_container(json_t *obj, struct container_spec *c, struct error *e)
 	if (c->cpu_quota_us && (c->cpu_period_us < CPU_PERIOD_MIN || c->cpu_quota_us < 1000))
 		return error_set(e, EBADMSG, "\"cpu_quota_us\" needs a period of %u to %u us and "
 				 "a quota of at least 1000 us", CPU_PERIOD_MIN, CPU_PERIOD_MAX);
-	if (parse_oci_parts(obj, c, e) < 0) {
+	if (parse_oci_parts(obj, c, e) < 0 || parse_net(obj, &c->net, e) < 0 ||
+	    parse_etc(obj, c, e) < 0) {
 		container_spec_free(c);
 		return -EBADMSG;
 	}

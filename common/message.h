@@ -167,6 +167,18 @@ struct mount_spec {
 
 #define MSG_PATHS_MAX 256  /* masked and read-only paths */
 #define MSG_SYSCTL_MAX 256
+#define MSG_IPV4_MAX 16		   /* "255.255.255.255" and its NUL */
+#define MSG_ETC_FILE_MAX (64 * 1024) /* /etc/hosts, resolv.conf, hostname */
+
+/* The container's network namespace: with nic, the VM's network card is
+ * moved into it and configured so (an IPv4 address, a default route);
+ * without, it has a loopback only. lo is up in both. */
+struct net_spec {
+	bool nic;
+	char address[MSG_IPV4_MAX]; /* "10.0.2.15" */
+	uint8_t prefix;		    /* 1..32 */
+	char gateway[MSG_IPV4_MAX]; /* "10.0.2.2", in address/prefix */
+};
 
 /* What holds for the whole container (process 1's create only). */
 struct container_spec {
@@ -191,6 +203,11 @@ struct container_spec {
 	 * container's namespaces before /proc/sys turns read-only. */
 	char **sysctl;
 	size_t nsysctl;
+	struct net_spec net;
+	/* Written by the agent and bound over /etc/hosts, /etc/resolv.conf
+	 * and /etc/hostname in the container, as Docker does; NULL: the
+	 * root's own are left (an OCI engine binds its own). */
+	char *etc_hosts, *etc_resolv_conf, *etc_hostname;
 };
 
 void container_spec_free(struct container_spec *c);

@@ -332,6 +332,21 @@ static void test_request_create_confined(void **state)
 	assert_int_equal(out.u.create.ct.mounts[1].kind, MOUNT_TMPFS);
 	assert_int_equal(out.u.create.ct.mounts[1].mode, 0700);
 	agent_request_free(&out);
+
+	/* The network and Docker's /etc files. */
+	c->ct.net = (struct net_spec){.nic = true, .address = "10.0.2.15", .prefix = 24,
+				      .gateway = "10.0.2.2"};
+	c->ct.etc_hosts = "127.0.0.1\tlocalhost\n";
+	c->ct.etc_resolv_conf = "nameserver 10.0.2.3\n";
+	roundtrip_request(&in, &out);
+	assert_true(out.u.create.ct.net.nic);
+	assert_string_equal(out.u.create.ct.net.address, "10.0.2.15");
+	assert_int_equal(out.u.create.ct.net.prefix, 24);
+	assert_string_equal(out.u.create.ct.net.gateway, "10.0.2.2");
+	assert_string_equal(out.u.create.ct.etc_hosts, "127.0.0.1\tlocalhost\n");
+	assert_string_equal(out.u.create.ct.etc_resolv_conf, "nameserver 10.0.2.3\n");
+	assert_null(out.u.create.ct.etc_hostname);
+	agent_request_free(&out);
 }
 
 #define CREATE_HEAD "{\"id\":1,\"op\":\"create\",\"process\":1,\"rootfs_disk\":\"vda\",\"rootfs_tag\":\"\",\"hostname\":\"\","
@@ -379,6 +394,17 @@ static void test_request_create_confined_bad(void **state)
 	    CREATE_HEAD "\"container\":{\"cpu_quota_us\":5000,\"cpu_period_us\":10}," SPEC_WITH(""),
 	    CREATE_HEAD "\"container\":{\"readonly_root\":1}," SPEC_WITH(""),
 	    CREATE_HEAD "\"container\":[]," SPEC_WITH(""),
+	    /* the network: not IPv4, a prefix out of range, a gateway elsewhere */
+	    CREATE_HEAD "\"container\":{\"net\":{\"address\":\"10.0.2\",\"prefix\":24,\"gateway\":\"10.0.2.2\"}}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"net\":{\"address\":\"::1\",\"prefix\":24,\"gateway\":\"10.0.2.2\"}}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"net\":{\"address\":\"10.0.2.15\",\"prefix\":0,\"gateway\":\"10.0.2.2\"}}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"net\":{\"address\":\"10.0.2.15\",\"prefix\":33,\"gateway\":\"10.0.2.2\"}}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"net\":{\"address\":\"10.0.2.15\",\"prefix\":24,\"gateway\":\"10.9.2.2\"}}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"net\":{\"address\":\"10.0.2.15\",\"prefix\":24}}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"net\":true}," SPEC_WITH(""),
+	    /* /etc files: not strings (a NUL the JSON layer refuses) */
+	    CREATE_HEAD "\"container\":{\"etc\":{\"hosts\":1}}," SPEC_WITH(""),
+	    CREATE_HEAD "\"container\":{\"etc\":[]}," SPEC_WITH(""),
 	    /* a joining process takes its container's */
 	    "{\"id\":1,\"op\":\"create\",\"process\":2,\"join\":1,\"rootfs_tag\":\"\",\"hostname\":\"\","
 	    "\"container\":{}," SPEC_WITH(""),
