@@ -1,5 +1,6 @@
 #include "domain-xml.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libxml/xmlstring.h>
 #include <libxml/xmlwriter.h>
@@ -15,6 +16,7 @@
 #define VHOST_VSOCK_PCI_ADDR "0x10"
 #define RNG_PCI_SLOT "0x11"
 #define NATIVE_VSOCK_PCI_SLOT "0x12"
+#define NIC_PCI_ADDR "0x0f"
 #define FIRST_SHARE_PCI_SLOT 0x13
 /* After every share slot: disks are probed, and so named, in slot order. */
 #define FIRST_DISK_PCI_SLOT (FIRST_SHARE_PCI_SLOT + DOMAIN_SHARES_MAX)
@@ -244,11 +246,47 @@ static void write_vhost_user_vsock(struct w *w, const struct domain_spec *s)
 	_cleanup_free_ char *path = qemu_opt_escape(s->vhost_socket);
 	_cleanup_free_ char *chardev = xasprintf("socket,id=vsock0,path=%s", path);
 
-	check(w, xmlTextWriterStartElementNS(w->x, BAD_CAST "qemu", BAD_CAST "commandline", NULL));
 	qemu_arg(w, "-chardev");
 	qemu_arg(w, chardev);
 	qemu_arg(w, "-device");
 	qemu_arg(w, "vhost-user-vsock-pci,chardev=vsock0,bus=pcie.0,addr=" VHOST_VSOCK_PCI_ADDR);
+}
+
+/* QEMU's user-mode NAT as a -netdev of its own: libvirt's <interface
+ * type='user'> has no port forwarding for slirp (<portForward> is
+ * passt's, whose backend libvirt 9.0 refuses). The card sits on the root
+ * bus at a fixed slot, with no option ROM (nothing boots from it). */
+static void write_nic(struct w *w, const struct domain_spec *s)
+{
+	char *netdev = xasprintf("user,id=lnet0,net=%s/%d,host=%s,dns=%s,ipv6=off",
+				 DOMAIN_NET_NETWORK, DOMAIN_NET_PREFIX, DOMAIN_NET_GATEWAY,
+				 DOMAIN_NET_DNS);
+
+	for (unsigned i = 0; i < s->nports; i++) {
+		const struct domain_port *p = &s->ports[i];
+		char *more = xasprintf("%s,hostfwd=%s:%s:%u-%s:%u", netdev, p->udp ? "udp" : "tcp",
+				       p->host_ip, p->host_port, DOMAIN_NET_GUEST, p->guest_port);
+		free(netdev);
+		netdev = more;
+	}
+	qemu_arg(w, "-netdev");
+	qemu_arg(w, netdev);
+	qemu_arg(w, "-device");
+	qemu_arg(w, "virtio-net-pci,netdev=lnet0,bus=pcie.0,addr=" NIC_PCI_ADDR
+		    ",romfile=,mac=52:54:00:12:34:56");
+	free(netdev);
+}
+
+/* Devices libvirt has no element for, as QEMU arguments. */
+static void write_qemu_commandline(struct w *w, const struct domain_spec *s)
+{
+	if (s->vsock != HV_VSOCK_VHOST_USER && !s->nic)
+		return;
+	check(w, xmlTextWriterStartElementNS(w->x, BAD_CAST "qemu", BAD_CAST "commandline", NULL));
+	if (s->vsock == HV_VSOCK_VHOST_USER)
+		write_vhost_user_vsock(w, s);
+	if (s->nic)
+		write_nic(w, s);
 	end(w);
 }
 
@@ -301,6 +339,16 @@ static int validate(const struct domain_spec *s, struct error *e)
 		return error_set(e, EINVAL, "vhost-user vsock needs a socket path");
 	if (s->vsock == HV_VSOCK_NATIVE && s->guest_cid != 0 && s->guest_cid < 3)
 		return error_set(e, EINVAL, "guest CID must be 3 or more (or 0 for automatic)");
+	if (s->nports > DOMAIN_PORTS_MAX || (s->nports && (!s->ports || !s->nic)))
+		return error_set(e, EINVAL, "domain spec has more than %d ports, or ports without "
+					    "a network card", DOMAIN_PORTS_MAX);
+	for (unsigned i = 0; i < s->nports; i++) {
+		const struct domain_port *p = &s->ports[i];
+		struct in_addr a;
+		if (!p->host_ip || inet_pton(AF_INET, p->host_ip, &a) != 1 || !p->host_port ||
+		    p->host_port > 65535 || !p->guest_port || p->guest_port > 65535)
+			return error_set(e, EINVAL, "domain spec port %u is not valid", i);
+	}
 	return 0;
 }
 
@@ -323,7 +371,7 @@ int domain_xml_build(const struct domain_spec *s, char **ret_xml, struct error *
 	check(&w, xmlTextWriterSetIndent(w.x, 1));
 	start(&w, "domain");
 	attr(&w, "type", s->accel == HV_ACCEL_KVM ? "kvm" : "qemu");
-	if (s->vsock == HV_VSOCK_VHOST_USER)
+	if (s->vsock == HV_VSOCK_VHOST_USER || s->nic)
 		attr(&w, "xmlns:qemu", QEMU_NS);
 	text_elem(&w, "name", s->name);
 	uint_elem(&w, "memory", "MiB", s->memory_mib);
@@ -351,8 +399,7 @@ int domain_xml_build(const struct domain_spec *s, char **ret_xml, struct error *
 		text_elem(&w, "label", s->dac_label);
 		end(&w);
 	}
-	if (s->vsock == HV_VSOCK_VHOST_USER)
-		write_vhost_user_vsock(&w, s);
+	write_qemu_commandline(&w, s);
 	end(&w);
 	check(&w, xmlTextWriterEndDocument(w.x));
 	xmlFreeTextWriter(w.x);

@@ -27,6 +27,25 @@ struct domain_disk {
 
 #define DOMAIN_DISKS_MAX 4
 
+/* A port of the guest published on the host by the user-mode NAT. */
+struct domain_port {
+	int udp;	     /* else TCP */
+	const char *host_ip; /* IPv4 address on the host, "0.0.0.0" for all */
+	unsigned host_port;  /* 1..65535 */
+	unsigned guest_port; /* 1..65535 */
+};
+
+#define DOMAIN_PORTS_MAX 64
+
+/* The guest side of the user-mode NAT (QEMU's slirp): the guest is
+ * DOMAIN_NET_GUEST in DOMAIN_NET_PREFIX, the host reached through
+ * DOMAIN_NET_GATEWAY (its loopback too), DNS relayed at DOMAIN_NET_DNS. */
+#define DOMAIN_NET_NETWORK "10.0.2.0"
+#define DOMAIN_NET_GUEST "10.0.2.15"
+#define DOMAIN_NET_GATEWAY "10.0.2.2"
+#define DOMAIN_NET_DNS "10.0.2.3"
+#define DOMAIN_NET_PREFIX 24
+
 struct domain_spec {
 	const char *name;
 	enum hv_accel accel; /* KVM or TCG */
@@ -46,6 +65,11 @@ struct domain_spec {
 	unsigned nshares; /* at most DOMAIN_SHARES_MAX */
 	const struct domain_disk *disks;
 	unsigned ndisks; /* at most DOMAIN_DISKS_MAX */
+	/* A virtio-net card on user-mode NAT (no host privileges, no host
+	 * interface), with ports published; without, the VM has no card. */
+	int nic;
+	const struct domain_port *ports;
+	unsigned nports; /* at most DOMAIN_PORTS_MAX */
 };
 
 /* Returns 0 and a malloc'd NUL-terminated document in *ret_xml. */

@@ -453,6 +453,9 @@ static int define_domain(struct hv_vm *vm, const struct hv_host *host,
 		.nshares = opts->nshares,
 		.disks = opts->disks,
 		.ndisks = opts->ndisks,
+		.nic = opts->nic,
+		.ports = opts->ports,
+		.nports = opts->nports,
 	};
 
 	if (domain_xml_build(&spec, &xml, e) < 0)

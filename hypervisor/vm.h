@@ -57,6 +57,10 @@ struct hv_vm_opts {
 	 * guest's users, which passthrough mode does only as root. Still
 	 * under QEMU's seccomp sandbox, with libvirt relabelling nothing. */
 	int qemu_root;
+	/* A network card on user-mode NAT, and the ports it publishes. */
+	int nic;
+	const struct domain_port *ports;
+	unsigned nports;
 };
 
 struct hv_vm;

@@ -393,6 +393,61 @@ static void test_cid_3_is_the_first_guest(void **state)
 	doc_free(&d);
 }
 
+/* The user-mode NAT: one -netdev with a hostfwd per published port, the
+ * card at its fixed slot; none of it without a card. */
+static void test_nic(void **state)
+{
+	struct domain_port ports[] = {{0, "127.0.0.1", 18080, 80}, {1, "0.0.0.0", 5353, 53}};
+	struct domain_spec s = kvm_native();
+	struct doc d;
+
+	s.nic = 1;
+	build(&s, &d);
+	expect_count(&d, "/domain/qemu:commandline/qemu:arg", 4);
+	expect(&d, "/domain/qemu:commandline/qemu:arg[1]/@value", "-netdev");
+	expect(&d, "/domain/qemu:commandline/qemu:arg[2]/@value",
+	       "user,id=lnet0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,ipv6=off");
+	expect(&d, "/domain/qemu:commandline/qemu:arg[4]/@value",
+	       "virtio-net-pci,netdev=lnet0,bus=pcie.0,addr=0x0f,romfile=,mac=52:54:00:12:34:56");
+	expect_none(&d, "/domain/devices/interface");
+	doc_free(&d);
+
+	s.ports = ports;
+	s.nports = 2;
+	build(&s, &d);
+	expect(&d, "/domain/qemu:commandline/qemu:arg[2]/@value",
+	       "user,id=lnet0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,ipv6=off,"
+	       "hostfwd=tcp:127.0.0.1:18080-10.0.2.15:80,hostfwd=udp:0.0.0.0:5353-10.0.2.15:53");
+	doc_free(&d);
+
+	/* With the vhost-user vsock: one commandline, both devices. */
+	s = tcg_vhost_user();
+	s.nic = 1;
+	build(&s, &d);
+	expect_count(&d, "/domain/qemu:commandline", 1);
+	expect_count(&d, "/domain/qemu:commandline/qemu:arg", 8);
+	expect(&d, "/domain/qemu:commandline/qemu:arg[5]/@value", "-netdev");
+	doc_free(&d);
+
+	s = kvm_native();
+	s.ports = ports;
+	s.nports = 1;
+	expect_build_error(&s, "ports without a card");
+	s.nic = 1;
+	ports[0].host_ip = "localhost";
+	expect_build_error(&s, "a host name for an address");
+	ports[0].host_ip = "127.0.0.1,hostfwd=tcp::22-:22";
+	expect_build_error(&s, "an option smuggled in the address");
+	ports[0].host_ip = "127.0.0.1";
+	ports[0].host_port = 0;
+	expect_build_error(&s, "host port 0");
+	ports[0].host_port = 65536;
+	expect_build_error(&s, "host port 65536");
+	ports[0].host_port = 80;
+	ports[0].guest_port = 0;
+	expect_build_error(&s, "guest port 0");
+}
+
 static void test_disks(void **state)
 {
 	struct domain_disk disks[] = {{"/var/lib/launcher/rootfs/a b.erofs", 1}, {"/tmp/x", 0}};
@@ -436,6 +491,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_values),
 	    cmocka_unit_test(test_cid_3_is_the_first_guest),
 	    cmocka_unit_test(test_disks),
+	    cmocka_unit_test(test_nic),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 
