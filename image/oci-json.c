@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -751,6 +752,7 @@ void oci_config_free(struct oci_image_config *c)
 	strv_free(c->entrypoint, c->nentrypoint);
 	strv_free(c->cmd, c->ncmd);
 	strv_free(c->diff_ids, c->ndiff_ids);
+	strv_free(c->exposed_ports, c->nexposed_ports);
 	free(c->raw);
 	memset(c, 0, sizeof(*c));
 }
@@ -775,6 +777,48 @@ static int check_created(const char *s, const char *name, struct error *e)
 	return 0;
 }
 
+/* "80/tcp", "53/udp" or "8080" (tcp) into "PORT/PROTO"; NULL if invalid.
+ * sctp, which the user-mode NAT cannot carry, is dropped with the rest. */
+static char *exposed_port(const char *key)
+{
+	char *end;
+	unsigned long port = strtoul(key, &end, 10);
+
+	if (key[0] < '0' || key[0] > '9' || port == 0 || port > 65535 || end - key > 5)
+		return NULL;
+	if (!*end || strcmp(end, "/tcp") == 0)
+		return xasprintf("%lu/tcp", port);
+	if (strcmp(end, "/udp") == 0)
+		return xasprintf("%lu/udp", port);
+	return NULL;
+}
+
+static int parse_exposed_ports(json_t *rc, struct oci_image_config *c, struct error *e)
+{
+	char q[QUOTE_MAX];
+	const char *key;
+	json_t *ports, *v;
+
+	if (get_member(rc, "config", "ExposedPorts", JSON_OBJECT, NULLABLE, &ports, e) < 0)
+		return -EBADMSG;
+	if (!ports)
+		return 0;
+	if (json_object_size(ports) > OCI_STRV_MAX)
+		return error_set(e, EBADMSG, "config.ExposedPorts: more than %d entries",
+				 OCI_STRV_MAX);
+	c->exposed_ports = xcalloc(json_object_size(ports) + 1, sizeof(char *));
+	json_object_foreach(ports, key, v) {
+		char *p = exposed_port(key);
+		if (!p && strncmp(key + strspn(key, "0123456789"), "/sctp", 6) == 0)
+			continue;
+		if (!p)
+			return error_set(e, EBADMSG, "config.ExposedPorts: invalid port %s",
+					 error_quote(q, sizeof(q), key));
+		c->exposed_ports[c->nexposed_ports++] = p;
+	}
+	return 0;
+}
+
 /* The "config" object: how to run the image. */
 static int parse_run_config(json_t *root, struct oci_image_config *c, struct error *e)
 {
@@ -792,7 +836,8 @@ static int parse_run_config(json_t *root, struct oci_image_config *c, struct err
 	    get_strv(rc, "config", "Entrypoint", NULLABLE, OCI_STRV_MAX, OCI_STRING_MAX, NULL,
 		     &c->entrypoint, &c->nentrypoint, &c->has_entrypoint, e) < 0 ||
 	    get_strv(rc, "config", "Cmd", NULLABLE, OCI_STRV_MAX, OCI_STRING_MAX, NULL, &c->cmd,
-		     &c->ncmd, &c->has_cmd, e) < 0)
+		     &c->ncmd, &c->has_cmd, e) < 0 ||
+	    parse_exposed_ports(rc, c, e) < 0)
 		return -EBADMSG;
 	return 0;
 }

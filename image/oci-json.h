@@ -116,6 +116,10 @@ struct oci_image_config {
 	char **cmd;
 	size_t ncmd;
 	bool has_cmd;
+	/* config.ExposedPorts, each "PORT/tcp" or "PORT/udp" (PORT 1..65535;
+	 * a key without a protocol is tcp), in the document's order. */
+	char **exposed_ports;
+	size_t nexposed_ports;
 	char **diff_ids; /* rootfs.diff_ids, each a valid digest */
 	size_t ndiff_ids;
 	char created[64]; /* "" if absent */

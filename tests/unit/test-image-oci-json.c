@@ -1005,7 +1005,36 @@ static void test_config_full(void **state)
 	assert_int_equal(c.ndiff_ids, 2);
 	assert_string_equal(c.diff_ids[1], "sha256:" HEX_DIFF2);
 	assert_string_equal(c.created, "");
+	assert_int_equal(c.nexposed_ports, 1);
+	assert_string_equal(c.exposed_ports[0], "80/tcp");
 	oci_config_free(&c);
+}
+
+/* EXPOSE: "PORT/tcp", "PORT/udp", a bare PORT (tcp); sctp, which the NAT
+ * cannot carry, is left out; anything else is refused. */
+static void test_config_exposed_ports(void **state)
+{
+	struct oci_image_config c;
+	struct error e = {0};
+	char *s = config_with("{\"ExposedPorts\":{\"53/udp\":{},\"8080\":{},\"9/sctp\":{},"
+			      "\"443/tcp\":{}}}",
+			      "{\"type\":\"layers\",\"diff_ids\":[]}");
+
+	assert_int_equal(oci_config_parse(s, strlen(s), &c, &e), 0);
+	assert_int_equal(c.nexposed_ports, 3);
+	assert_string_equal(c.exposed_ports[0], "53/udp");
+	assert_string_equal(c.exposed_ports[1], "8080/tcp");
+	assert_string_equal(c.exposed_ports[2], "443/tcp");
+	oci_config_free(&c);
+	free(s);
+	ok_run_config("{\"ExposedPorts\":null}");
+	bad_run_config("{\"ExposedPorts\":{\"http\":{}}}", EBADMSG,
+		       "image config: config.ExposedPorts: invalid port \"http\"");
+	bad_run_config("{\"ExposedPorts\":{\"0/tcp\":{}}}", EBADMSG, NULL);
+	bad_run_config("{\"ExposedPorts\":{\"65536/tcp\":{}}}", EBADMSG, NULL);
+	bad_run_config("{\"ExposedPorts\":{\"80/tcpx\":{}}}", EBADMSG, NULL);
+	bad_run_config("{\"ExposedPorts\":{\" 80\":{}}}", EBADMSG, NULL);
+	bad_run_config("{\"ExposedPorts\":[\"80/tcp\"]}", EBADMSG, NULL);
 }
 
 /* A scratch image: no "config" at all, or null; no layers. Empty arrays are
@@ -1534,6 +1563,7 @@ int main(void)
 	    cmocka_unit_test(test_index_select_many),
 	    cmocka_unit_test(test_config_alpine),
 	    cmocka_unit_test(test_config_full),
+	    cmocka_unit_test(test_config_exposed_ports),
 	    cmocka_unit_test(test_config_minimal),
 	    cmocka_unit_test(test_config_bad_top),
 	    cmocka_unit_test(test_config_bad_rootfs),
