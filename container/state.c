@@ -1,6 +1,7 @@
 #include "state.h"
 
 #include <dirent.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -192,6 +193,19 @@ static json_t *mounts_json(const struct container_config *c)
 	return a;
 }
 
+static json_t *ports_json(const struct container_config *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < c->nports; i++) {
+		const struct container_port *p = &c->ports[i];
+		json_array_append_new(a, json_pack("{sbsssisi}", "udp", p->udp, "host_ip",
+						   p->host_ip, "host_port", p->host_port,
+						   "container_port", p->container_port));
+	}
+	return a;
+}
+
 char *container_config_format(const struct container_config *c)
 {
 	json_auto_t *root = json_object();
@@ -233,6 +247,12 @@ char *container_config_format(const struct container_config *c)
 	json_object_set_new(root, "cap_drop", strv_json(c->cap_drop, c->ncap_drop));
 	json_object_set_new(root, "security_opt", strv_json(c->security_opt, c->nsecurity_opt));
 	json_object_set_new(root, "group_add", strv_json(c->group_add, c->ngroup_add));
+	json_object_set_new(root, "network_none", json_boolean(c->network_none));
+	json_object_set_new(root, "ports", ports_json(c));
+	json_object_set_new(root, "dns", strv_json(c->dns, c->ndns));
+	json_object_set_new(root, "dns_search", strv_json(c->dns_search, c->ndns_search));
+	json_object_set_new(root, "dns_options", strv_json(c->dns_options, c->ndns_options));
+	json_object_set_new(root, "extra_hosts", strv_json(c->extra_hosts, c->nextra_hosts));
 	return json_dumps(root, JSON_INDENT(1));
 }
 
@@ -355,6 +375,47 @@ static int parse_mounts(json_t *a, struct container_config *c, struct error *e)
 	return 0;
 }
 
+static int parse_ports(json_t *a, struct container_config *c, struct error *e)
+{
+	json_t *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) > CONTAINER_PORTS_MAX)
+		return error_set(e, EBADMSG, "\"ports\" must be an array of at most %d",
+				 CONTAINER_PORTS_MAX);
+	c->ports = xcalloc(json_array_size(a) + 1, sizeof(*c->ports));
+	json_array_foreach(a, i, v) {
+		struct container_port *p = &c->ports[i];
+		uint64_t host = 0, ctr = 0;
+		struct in_addr ip;
+		if (!json_is_object(v) || get_bool(v, "udp", &p->udp, e) < 0 ||
+		    get_buf(v, "host_ip", p->host_ip, sizeof(p->host_ip), e) < 0 ||
+		    inet_pton(AF_INET, p->host_ip, &ip) != 1 ||
+		    get_uint(v, "host_port", 65535, &host, e) < 0 ||
+		    get_uint(v, "container_port", 65535, &ctr, e) < 0 || !host || !ctr)
+			return error_set(e, EBADMSG, "\"ports\" entry %zu is not a port", i);
+		p->host_port = (unsigned)host;
+		p->container_port = (unsigned)ctr;
+		c->nports++;
+	}
+	return 0;
+}
+
+/* Absent in records written before networking existed. */
+static int parse_network(json_t *root, struct container_config *c, struct error *e)
+{
+	if (!json_object_get(root, "ports"))
+		return 0;
+	if (get_bool(root, "network_none", &c->network_none, e) < 0 ||
+	    parse_ports(json_object_get(root, "ports"), c, e) < 0 ||
+	    get_strv(root, "dns", &c->dns, &c->ndns, e) < 0 ||
+	    get_strv(root, "dns_search", &c->dns_search, &c->ndns_search, e) < 0 ||
+	    get_strv(root, "dns_options", &c->dns_options, &c->ndns_options, e) < 0 ||
+	    get_strv(root, "extra_hosts", &c->extra_hosts, &c->nextra_hosts, e) < 0)
+		return -e->code;
+	return 0;
+}
+
 /* Absent in records written before isolation options existed. */
 static int parse_isolation(json_t *root, struct container_config *c, struct error *e)
 {
@@ -427,7 +488,7 @@ int container_config_parse(const char *json, size_t len, struct container_config
 	}
 	if (c->log.max_files == 0 || c->log.max_size < LOG_MIN_MAX_SIZE)
 		log_opts_default(&c->log);
-	if (parse_isolation(root, c, e) < 0)
+	if (parse_isolation(root, c, e) < 0 || parse_network(root, c, e) < 0)
 		goto bad;
 	return 0;
 bad:
@@ -519,6 +580,11 @@ void container_config_free(struct container_config *c)
 	strv_free(c->cap_drop, c->ncap_drop);
 	strv_free(c->security_opt, c->nsecurity_opt);
 	strv_free(c->group_add, c->ngroup_add);
+	free(c->ports);
+	strv_free(c->dns, c->ndns);
+	strv_free(c->dns_search, c->ndns_search);
+	strv_free(c->dns_options, c->ndns_options);
+	strv_free(c->extra_hosts, c->nextra_hosts);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -50,6 +50,16 @@ struct container_mount {
 
 #define CONTAINER_MOUNTS_MAX 64
 
+/* A port published on the host (-p, -P). */
+struct container_port {
+	bool udp;		 /* else TCP */
+	char host_ip[16];	 /* IPv4, "0.0.0.0" for every address */
+	unsigned host_port;	 /* 1..65535 */
+	unsigned container_port; /* 1..65535 */
+};
+
+#define CONTAINER_PORTS_MAX 64
+
 struct container_config {
 	char id[CONTAINER_ID_LEN + 1];
 	char name[CONTAINER_NAME_MAX];
@@ -84,6 +94,13 @@ struct container_config {
 	uint64_t pids_limit, shm_size; /* 0: none, default */
 	char **cap_add, **cap_drop, **security_opt, **group_add;
 	size_t ncap_add, ncap_drop, nsecurity_opt, ngroup_add;
+	/* Networking: user-mode NAT with its published ports, or none (a
+	 * loopback alone); --dns*, --add-host ("NAME:IP") for /etc. */
+	bool network_none;
+	struct container_port *ports;
+	size_t nports;
+	char **dns, **dns_search, **dns_options, **extra_hosts;
+	size_t ndns, ndns_search, ndns_options, nextra_hosts;
 };
 
 /* The VM of the container's latest start. */

@@ -41,6 +41,9 @@ int boot_vm(const struct boot_opts *opts, struct booted *ret, struct error *e)
 	    .ndisks = opts->ndisks,
 	    .paused = opts->paused,
 	    .qemu_root = opts->qemu_root,
+	    .nic = opts->nic,
+	    .ports = opts->ports,
+	    .nports = opts->nports,
 	};
 
 	memset(ret, 0, sizeof(*ret));

@@ -20,6 +20,9 @@ struct boot_opts {
 	unsigned ndisks;
 	bool paused; /* stop after creating the domain: boot_resume finishes */
 	bool qemu_root; /* a read-write share: see hv_vm_opts */
+	bool nic;	/* a network card on user-mode NAT (hv_vm_opts) */
+	const struct domain_port *ports;
+	unsigned nports;
 };
 
 struct booted {

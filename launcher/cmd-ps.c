@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "network.h"
 #include "container-format.h"
 #include "container-ops.h"
 #include "util.h"
@@ -193,7 +194,8 @@ int cmd_ps(int argc, char **argv)
 		cells[rows][3] = xstrdup(buf);
 		format_status(r, now, buf, sizeof(buf));
 		cells[rows][4] = xstrdup(buf);
-		cells[rows][5] = xstrdup("");
+		cells[rows][5] = r->state.status == CONTAINER_RUNNING ? network_ports_text(&r->config)
+								      : xstrdup("");
 		cells[rows][6] = xstrdup(r->config.name);
 		for (int k = 0; k < COLUMNS; k++)
 			if (width(cells[rows][k]) > widths[k])

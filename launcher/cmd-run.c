@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "network.h"
 #include "cleanup.h"
 #include "commands.h"
 #include "container-start.h"
@@ -158,7 +159,10 @@ static int build_create(const void *ctx, const char *hostname, struct agent_requ
 	if (p->nargs == 0)
 		return error_set(e, EINVAL, "no command specified");
 	build_env(rc, hostname, p);
-	return run_security_build(o, rc->img, c, e);
+	if (run_security_build(o, rc->img, c, e) < 0)
+		return -e->code;
+	network_spec(o->net.none, &c->ct.net);
+	return 0;
 }
 
 static int check_rootfs(const char *dir, char *ret_abs, struct error *e)
@@ -273,6 +277,12 @@ static int record_container(const char *run_root, const struct run_ctx *ctx, str
 		fill_config(ctx, &req.u.create.spec, cfg);
 	if (r == 0)
 		r = run_security_record(o, cfg, e);
+	if (r == 0)
+		r = network_record(&o->net, ctx->img ? ctx->img->config.exposed_ports : NULL,
+				   ctx->img ? ctx->img->config.nexposed_ports : 0, cfg, e);
+	/* A published port below 1024 is bound by QEMU: as root. */
+	if (r == 0 && network_needs_root(cfg))
+		cfg->qemu_root = true;
 	agent_request_free(&req);
 	if (r < 0) {
 		container_config_free(cfg);

@@ -13,6 +13,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_oci(int argc, char **argv);
+int cmd_port(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_restart(int argc, char **argv);
 int cmd_rm(int argc, char **argv);

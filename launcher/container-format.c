@@ -1,3 +1,4 @@
+#include "domain-xml.h"
 #include "container-format.h"
 
 #include <stdio.h>
@@ -185,6 +186,40 @@ static void inspect_isolation(const struct container_config *c, json_t *host)
 			    json_integer((json_int_t)(c->shm_size ? c->shm_size : 64u << 20)));
 }
 
+/* HostConfig's network fields, and NetworkSettings (docker inspect's). */
+static json_t *inspect_network(const struct container_config *c, bool running, json_t *host)
+{
+	json_t *bindings = json_object(), *ports = json_object(), *net;
+
+	for (size_t i = 0; i < c->nports; i++) {
+		const struct container_port *p = &c->ports[i];
+		char key[16];
+		json_t *b = json_pack("{ss so}", "HostIp", p->host_ip, "HostPort",
+				      json_sprintf("%u", p->host_port));
+		snprintf(key, sizeof(key), "%u/%s", p->container_port, p->udp ? "udp" : "tcp");
+		if (!json_object_get(bindings, key))
+			json_object_set_new(bindings, key, json_array());
+		json_array_append(json_object_get(bindings, key), b);
+		if (running) {
+			if (!json_object_get(ports, key))
+				json_object_set_new(ports, key, json_array());
+			json_array_append(json_object_get(ports, key), b);
+		}
+		json_decref(b);
+	}
+	json_object_set_new(host, "NetworkMode", json_string(c->network_none ? "none" : "bridge"));
+	json_object_set_new(host, "PortBindings", bindings);
+	json_object_set_new(host, "Dns", strv(c->dns, c->ndns));
+	json_object_set_new(host, "DnsSearch", strv(c->dns_search, c->ndns_search));
+	json_object_set_new(host, "DnsOptions", strv(c->dns_options, c->ndns_options));
+	json_object_set_new(host, "ExtraHosts", strv(c->extra_hosts, c->nextra_hosts));
+	net = json_pack("{ss ss si so}", "IPAddress",
+			running && !c->network_none ? DOMAIN_NET_GUEST : "", "Gateway",
+			running && !c->network_none ? DOMAIN_NET_GATEWAY : "", "IPPrefixLen",
+			running && !c->network_none ? DOMAIN_NET_PREFIX : 0, "Ports", ports);
+	return net;
+}
+
 json_t *format_inspect(const struct container_record *r, const char *log_path)
 {
 	const struct container_config *c = &r->config;
@@ -233,6 +268,7 @@ json_t *format_inspect(const struct container_record *r, const char *log_path)
 	json_object_set_new(root, "HostConfig", host);
 	json_object_set_new(root, "Mounts", inspect_mounts(c));
 	json_object_set_new(root, "Config", config);
+	json_object_set_new(root, "NetworkSettings", inspect_network(c, running, host));
 	json_object_set_new(root, "VM", vm);
 	return root;
 }

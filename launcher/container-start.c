@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "network.h"
 #include "exit-status.h"
 #include "gc.h"
 #include "monitor.h"
@@ -107,6 +108,9 @@ static int recorded_create(const void *ctx, const char *hostname, struct agent_r
 		agent_request_free(ret);
 		return error_prefix(e, "container %.12s: its recorded command", c->id);
 	}
+	/* Docker's /etc files (an OCI engine brings its own). */
+	if (!c->bundle)
+		network_etc_files(c, c->hostname ? c->hostname : hostname, &ret->u.create.ct);
 	if (c->hostname)
 		return 0;
 	/* No --hostname: the VM's id, known only now (record_container put
@@ -125,6 +129,7 @@ int container_start(const struct start_request *r, pid_t *ret_pid, struct error 
 {
 	const struct container_config *c = &r->rec->config;
 	struct domain_share shares[DOMAIN_SHARES_MAX];
+	struct domain_port ports[CONTAINER_PORTS_MAX];
 	unsigned nshares = 0;
 	struct domain_disk disk = {.readonly = 1};
 	struct monitor_opts mo = {
@@ -153,6 +158,13 @@ int container_start(const struct start_request *r, pid_t *ret_pid, struct error 
 	mo.boot.vcpus = c->vcpus;
 	mo.boot.memory_mib = c->memory_mib;
 	mo.boot.qemu_root = c->qemu_root;
+	/* A port taken on the host fails here, not as QEMU's error at boot. */
+	if (network_check_ports(c, e) < 0)
+		return -e->code;
+	mo.boot.nic = !c->network_none;
+	network_domain_ports(c, ports);
+	mo.boot.ports = ports;
+	mo.boot.nports = (unsigned)c->nports;
 	if (hv_accel_parse(c->accel, &mo.boot.accel) < 0)
 		mo.boot.accel = HV_ACCEL_AUTO;
 	if (c->rootfs) {

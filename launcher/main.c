@@ -30,6 +30,7 @@ static const struct verb verbs[] = {
 	{"logout", cmd_logout, "Log out from a registry"},
 	{"logs", cmd_logs, "Fetch the logs of a container"},
 	{"oci", cmd_oci, "The runc-compatible OCI runtime (also as launcher-oci)"},
+	{"port", cmd_port, "List port mappings or a specific mapping for the container"},
 	{"ps", cmd_ps, "List containers"},
 	{"pull", cmd_pull, "Download an image from a registry"},
 	{"restart", cmd_restart, "Restart one or more containers"},

@@ -23,10 +23,14 @@ void run_usage(void)
 	       "Create and run a new container from an image, in its own microVM\n\n"
 	       "Options:\n"
 	       "      --accel string         Accelerator: auto, kvm or tcg (default \"auto\")\n"
+	       "      --add-host list        Add a custom host-to-IP mapping (host:ip)\n"
 	       "      --cap-add list         Add Linux capabilities\n"
 	       "      --cap-drop list        Drop Linux capabilities\n"
 	       "      --cpus decimal         Number of CPUs\n"
 	       "  -d, --detach               Run container in background and print container ID\n"
+	       "      --dns list             Set custom DNS servers\n"
+	       "      --dns-option list      Set DNS options\n"
+	       "      --dns-search list      Set custom DNS search domains\n"
 	       "      --entrypoint string    Overwrite the default ENTRYPOINT of the image\n"
 	       "  -e, --env list             Set environment variables\n"
 	       "      --env-file list        Read in a file of environment variables\n"
@@ -38,6 +42,12 @@ void run_usage(void)
 	       "  -m, --memory bytes         Memory limit\n"
 	       "      --mount mount          Attach a filesystem mount to the container\n"
 	       "      --name string          Assign a name to the container\n"
+	       "      --network string       Connect a container to a network: bridge (user-mode NAT,\n"
+	       "                             the default) or none\n"
+	       "  -p, --publish list         Publish a container's port(s) to the host\n"
+	       "                             ([HOST-IP:][HOST-PORT:]PORT[/udp]; HOST-IP 127.0.0.1\n"
+	       "                             unless given)\n"
+	       "  -P, --publish-all          Publish all exposed ports to random ports\n"
 	       "      --pids-limit int       Tune container pids limit (set -1 for unlimited)\n"
 	       "      --privileged           Give extended privileges to this container\n"
 	       "      --read-only            Mount the container's root filesystem as read only\n"
@@ -218,6 +228,8 @@ enum {
 	OPT_SHM_SIZE,
 	OPT_TMPFS,
 	OPT_ULIMIT,
+	OPT_NETWORK, /* --network and the rest of network.h's, by their names */
+	OPT_PUBLISH_ALL,
 };
 
 static const struct option longopts[] = {
@@ -235,6 +247,14 @@ static const struct option longopts[] = {
 	{"tmpfs", required_argument, NULL, OPT_TMPFS},
 	{"ulimit", required_argument, NULL, OPT_ULIMIT},
 	{"volume", required_argument, NULL, 'v'},
+	{"add-host", required_argument, NULL, OPT_NETWORK},
+	{"dns", required_argument, NULL, OPT_NETWORK},
+	{"dns-option", required_argument, NULL, OPT_NETWORK},
+	{"dns-search", required_argument, NULL, OPT_NETWORK},
+	{"net", required_argument, NULL, OPT_NETWORK},
+	{"network", required_argument, NULL, OPT_NETWORK},
+	{"publish", required_argument, NULL, 'p'},
+	{"publish-all", no_argument, NULL, 'P'},
 	{"detach", no_argument, NULL, 'd'},
 	{"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
 	{"env", required_argument, NULL, 'e'},
@@ -432,6 +452,11 @@ static int apply(struct run_options *o, int c, const char *arg, struct error *e)
 	case OPT_HOSTNAME:
 		o->hostname = arg;
 		return 0;
+	case 'p':
+		return network_option(&o->net, "publish", arg, e);
+	case 'P':
+		o->net.publish_all = true;
+		return 0;
 	case OPT_ENTRYPOINT:
 		o->entrypoint = arg;
 		return 0;
@@ -466,7 +491,7 @@ int run_options_parse(int argc, char **argv, struct run_options *o, struct error
 	optind = 1;
 	/* '+': options end at the first non-option, the command's own flags
 	 * belong to the command. */
-	while ((c = getopt_long(argc, argv, "+:dite:hm:u:v:w:", longopts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:dite:hm:p:Pu:v:w:", longopts, &idx)) != -1) {
 		if (c == 'h') {
 			run_usage();
 			return 1;
@@ -476,6 +501,13 @@ int run_options_parse(int argc, char **argv, struct run_options *o, struct error
 			if (optopt && c == ':')
 				return error_set(e, EINVAL, "flag needs an argument: %s", bad);
 			return error_set(e, EINVAL, "unknown flag: %s", bad);
+		}
+		if (c == OPT_NETWORK) {
+			const char *flag = longopts[idx].name;
+			if (network_option(&o->net, strcmp(flag, "net") == 0 ? "network" : flag, optarg,
+					   e) < 0)
+				return -e->code;
+			continue;
 		}
 		if (apply(o, c, optarg, e) < 0)
 			return -e->code;
@@ -505,5 +537,6 @@ void run_options_free(struct run_options *o)
 		free(o->iso.group_add[i]);
 	for (unsigned i = 0; i < o->iso.nmounts; i++)
 		run_mount_free(&o->iso.mounts[i]);
+	run_network_free(&o->net);
 	memset(o, 0, sizeof(*o));
 }

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "log.h"
 #include "message.h"
+#include "network.h"
 
 #define RUN_ENV_MAX 4096
 #define RUN_LIST_MAX 64 /* --cap-add, --group-add, ... each */
@@ -76,6 +77,7 @@ struct run_options {
 	char **command; /* argv after the image/rootfs; NULL-terminated */
 	unsigned ncommand;
 	struct run_isolation iso;
+	struct run_network net;
 };
 
 /* Parses argv (argv[0] is "run"). Returns 0, 1 when --help was printed, or

@@ -81,7 +81,7 @@ static int spare_dir(const struct boot_opts *o, char *ret, size_t size, struct e
 	key_file(f, "initrd", files.initrd);
 	key_file(f, "firmware", files.firmware);
 	key_file(f, "backend", files.backend);
-	fprintf(f, "qemu_root %d\n", o->qemu_root);
+	fprintf(f, "qemu_root %d\nnic %d\n", o->qemu_root, o->nic);
 	for (unsigned i = 0; i < o->nshares; i++) {
 		fprintf(f, "share %s %d\n", o->shares[i].tag, o->shares[i].readonly);
 		key_file(f, "source", o->shares[i].source);
@@ -141,7 +141,8 @@ static int claim_connect(const struct boot_opts *opts, pid_t *ret_pid, char *vm_
 	struct error e = {0};
 	_cleanup_close_ int fd = -1;
 
-	if (spare_idle_seconds() == 0 || spare_dir(opts, dir, sizeof(dir), &e) < 0 ||
+	/* A VM publishing ports is made for its container alone. */
+	if (spare_idle_seconds() == 0 || opts->nports || spare_dir(opts, dir, sizeof(dir), &e) < 0 ||
 	    sock_path(dir, &sa) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -430,6 +431,7 @@ static int parse_spare_args(int argc, char **argv, struct boot_opts *o, struct d
 	    {"memory", required_argument, NULL, 'm'},
 	    {"share", required_argument, NULL, 's'},
 	    {"disk", required_argument, NULL, 'd'},
+	    {"nic", no_argument, NULL, 'n'},
 	    {0},
 	};
 	uint64_t v;
@@ -447,6 +449,9 @@ static int parse_spare_args(int argc, char **argv, struct boot_opts *o, struct d
 			if (parse_uint(optarg, 1u << 20, &v) < 0)
 				return -1;
 			*(c == 'c' ? &o->vcpus : &o->memory_mib) = (unsigned)v;
+			break;
+		case 'n':
+			o->nic = true;
 			break;
 		case 'd':
 			if (o->ndisks >= DOMAIN_DISKS_MAX ||
@@ -613,12 +618,13 @@ int cmd_spare(int argc, char **argv)
 
 void spare_spawn(const struct boot_opts *o)
 {
-	char *argv[8 + 2 * (DOMAIN_SHARES_MAX + DOMAIN_DISKS_MAX) + 1], vcpus[16], memory[16];
+	char *argv[9 + 2 * (DOMAIN_SHARES_MAX + DOMAIN_DISKS_MAX) + 1], vcpus[16], memory[16];
 	char *share_args[DOMAIN_SHARES_MAX] = {0}, *disk_args[DOMAIN_DISKS_MAX] = {0};
 	int n = 0;
 	pid_t pid;
 
-	if (spare_idle_seconds() == 0)
+	/* Published ports are the container's: a spare must not hold them. */
+	if (spare_idle_seconds() == 0 || o->nports)
 		return;
 	snprintf(vcpus, sizeof(vcpus), "%u", o->vcpus);
 	snprintf(memory, sizeof(memory), "%u", o->memory_mib);
@@ -630,6 +636,8 @@ void spare_spawn(const struct boot_opts *o)
 	argv[n++] = vcpus;
 	argv[n++] = "--memory";
 	argv[n++] = memory;
+	if (o->nic)
+		argv[n++] = "--nic";
 	for (unsigned i = 0; i < o->nshares && i < DOMAIN_SHARES_MAX; i++) {
 		share_args[i] = xasprintf("%s:%s:%s", o->shares[i].tag,
 					  o->shares[i].readonly ? "ro" : "rw", o->shares[i].source);

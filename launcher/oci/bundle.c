@@ -14,6 +14,7 @@
 
 #include "boot.h"
 #include "domain-xml.h"
+#include "network.h"
 #include "oci.h"
 #include "run-options.h"
 #include "seccomp-compile.h"
@@ -296,6 +297,26 @@ static int apply_resources(const struct bundle_config *c, struct container_confi
 	return 0;
 }
 
+/* runc's meaning, in a VM: a new network namespace is empty (loopback
+ * only; an engine would set it up through its path, which no VM can
+ * give); none asked for is the host's network, here the VM's own NAT.
+ * The annotation io.launcher.network (nat, none) says otherwise. */
+static int apply_network(const struct bundle_config *c, struct container_config *cfg,
+			 struct container_spec *ct, struct error *e)
+{
+	const char *mode = bundle_annotation(c, "io.launcher.network");
+
+	cfg->network_none = c->namespaces & (1u << BUNDLE_NS_NETWORK);
+	if (mode && strcmp(mode, "nat") != 0 && strcmp(mode, "none") != 0)
+		return error_set(e, EINVAL,
+				 "config.json: annotation io.launcher.network: \"%s\": use nat or none",
+				 mode);
+	if (mode)
+		cfg->network_none = strcmp(mode, "none") == 0;
+	network_spec(cfg->network_none, &ct->net);
+	return 0;
+}
+
 static int build_request(const struct bundle_config *c,
 			 struct container_config *cfg, struct agent_request *req,
 			 struct error *e)
@@ -322,7 +343,7 @@ static int build_request(const struct bundle_config *c,
 	for (size_t i = 0; i < c->nsysctl; i++)
 		ct->sysctl[i] = xasprintf("%s=%s", c->sysctl_keys[i], c->sysctl_values[i]);
 	ct->nsysctl = c->nsysctl;
-	if (apply_resources(c, cfg, ct, e) < 0)
+	if (apply_resources(c, cfg, ct, e) < 0 || apply_network(c, cfg, ct, e) < 0)
 		return -e->code;
 	return 0;
 }

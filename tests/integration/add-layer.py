@@ -2,7 +2,10 @@
 """Adds a layer to an OCI image layout: a new image from the layout's
 first manifest with one more layer (the files of DIR), named REF.
 
-usage: add-layer.py LAYOUT DIR REF
+usage: add-layer.py LAYOUT DIR REF [CONFIG_JSON]
+
+CONFIG_JSON, when given, is merged into the image config's "config" (for
+example '{"ExposedPorts": {"80/tcp": {}}}').
 
 The result is written into LAYOUT (blobs added, index.json replaced by one
 naming only the new image), ready for `launcher load -i LAYOUT`.
@@ -15,7 +18,8 @@ import os
 import sys
 import tarfile
 
-layout, files, ref = sys.argv[1:]
+layout, files, ref = sys.argv[1:4]
+extra = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
 
 
 def blob_path(d):
@@ -59,6 +63,7 @@ diff_id = "sha256:" + hashlib.sha256(layer_tar).hexdigest()
 layer, layer_size = put(gzip.compress(layer_tar, mtime=0))
 
 config["rootfs"]["diff_ids"].append(diff_id)
+config.setdefault("config", {}).update(extra)
 config_digest, config_size = put(json.dumps(config).encode())
 manifest["config"] = dict(manifest["config"], digest=config_digest, size=config_size)
 manifest["layers"].append({

@@ -247,6 +247,150 @@ static void test_mounts(void **state)
 			fail_msg("--tmpfs %s accepted", bad_tmpfs[i]);
 }
 
+static void publish_ok(const char *arg, bool udp, const char *ip, unsigned host, unsigned ctr)
+{
+	struct container_port p;
+	struct error e = {0};
+
+	if (parse_publish(arg, &p, &e) != 0)
+		fail_msg("-p %s refused: %s", arg, e.msg);
+	assert_int_equal(p.udp, udp);
+	assert_string_equal(p.host_ip, ip);
+	assert_int_equal(p.host_port, host);
+	assert_int_equal(p.container_port, ctr);
+}
+
+static void publish_bad(const char *arg, const char *part)
+{
+	struct container_port p;
+	struct error e = {0};
+
+	if (parse_publish(arg, &p, &e) == 0)
+		fail_msg("-p %s accepted", arg);
+	if (!strstr(e.msg, part))
+		fail_msg("-p %s: \"%s\" does not say \"%s\"", arg, e.msg, part);
+}
+
+/* Docker's -p grammar; the host address is 127.0.0.1 unless given. */
+static void test_publish(void **state)
+{
+	(void)state;
+	publish_ok("8080:80", false, "127.0.0.1", 8080, 80);
+	publish_ok("80", false, "127.0.0.1", 0, 80);
+	publish_ok("0.0.0.0:8080:80/tcp", false, "0.0.0.0", 8080, 80);
+	publish_ok("127.0.0.1::53/udp", true, "127.0.0.1", 0, 53);
+	publish_ok("5353:53/udp", true, "127.0.0.1", 5353, 53);
+	publish_bad("8080:80/sctp", "tcp or udp");
+	publish_bad("[::1]:8080:80", "IPv4");
+	publish_bad("8000-8001:80-81", "ranges");
+	publish_bad("localhost:8080:80", "not an IPv4 address");
+	publish_bad("1.2.3.4:1:2:3", "too many colons");
+	publish_bad("8080:0", "container port");
+	publish_bad("8080:65536", "container port");
+	publish_bad("70000:80", "host port");
+	publish_bad("x:80", "host port");
+	publish_bad("", "container port");
+	publish_bad("8080:", "container port");
+}
+
+static void test_network_flags(void **state)
+{
+	struct run_options o;
+	struct error e = {0};
+
+	(void)state;
+	assert_int_equal(PARSE(&o, &e, "-p", "8080:80", "--publish=53/udp", "-P", "--dns", "1.1.1.1",
+			       "--dns", "2001:db8::1", "--dns-search", "example.com", "--dns-option",
+			       "ndots:2", "--add-host", "db:10.0.2.2", "--add-host",
+			       "gw=host-gateway", "--net", "bridge", "img"),
+			 0);
+	assert_false(o.net.none);
+	assert_true(o.net.publish_all);
+	assert_int_equal(o.net.nports, 2);
+	assert_int_equal(o.net.ports[1].container_port, 53);
+	assert_true(o.net.ports[1].udp);
+	assert_int_equal(o.net.ndns, 2);
+	assert_string_equal(o.net.dns_search[0], "example.com");
+	assert_string_equal(o.net.dns_options[0], "ndots:2");
+	assert_string_equal(o.net.add_host[0], "db:10.0.2.2");
+	assert_string_equal(o.net.add_host[1], "gw:10.0.2.2");
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "--network", "none", "img"), 0);
+	assert_true(o.net.none);
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "--network", "host", "img"), -EINVAL);
+	assert_non_null(strstr(e.msg, "cannot share the host's network"));
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "--network", "mynet", "img"), -ENOENT);
+	assert_non_null(strstr(e.msg, "network mynet not found"));
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "--dns", "dns.example", "img"), -EINVAL);
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "--add-host", "nocolon", "img"), -EINVAL);
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "--add-host", "x:notanip", "img"), -EINVAL);
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "--add-host", "bad name:1.2.3.4", "img"), -EINVAL);
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "--dns-option", "a b", "img"), -EINVAL);
+	run_options_free(&o);
+}
+
+/* Recorded: free host ports chosen, -P's from EXPOSE, /etc as Docker's. */
+static void test_network_record(void **state)
+{
+	struct run_options o;
+	struct container_config c = {0};
+	struct container_spec ct = {0};
+	struct error e = {0};
+	char *exposed[] = {"80/tcp", "53/udp", "9000/tcp"};
+
+	(void)state;
+	assert_int_equal(PARSE(&o, &e, "-p", "127.0.0.1:18080:80", "-p", "53/udp", "-P", "--dns",
+			       "9.9.9.9", "--dns-search", "a.example", "--add-host", "db:10.1.2.3",
+			       "img"),
+			 0);
+	assert_int_equal(network_record(&o.net, exposed, 3, &c, &e), 0);
+	/* 80 and 53/udp were given with -p; 9000 comes from -P. */
+	assert_int_equal(c.nports, 3);
+	assert_int_equal(c.ports[0].host_port, 18080);
+	assert_true(c.ports[1].udp);
+	assert_true(c.ports[1].host_port > 0);
+	assert_int_equal(c.ports[2].container_port, 9000);
+	assert_true(c.ports[2].host_port > 0);
+	network_etc_files(&c, "web1", &ct);
+	assert_non_null(strstr(ct.etc_hosts, "127.0.0.1\tlocalhost\n"));
+	assert_non_null(strstr(ct.etc_hosts, "10.1.2.3\tdb\n"));
+	assert_non_null(strstr(ct.etc_hosts, "10.0.2.15\tweb1\n"));
+	assert_string_equal(ct.etc_resolv_conf, "nameserver 9.9.9.9\nsearch a.example\n");
+	assert_string_equal(ct.etc_hostname, "web1\n");
+	char *text = network_ports_text(&c);
+	assert_true(strncmp(text, "127.0.0.1:18080->80/tcp, 127.0.0.1:", 35) == 0);
+	free(text);
+	container_spec_free(&ct);
+	container_config_free(&c);
+	run_options_free(&o);
+
+	/* The default resolver is the NAT's; none has none, and no ports. */
+	assert_int_equal(PARSE(&o, &e, "img"), 0);
+	assert_int_equal(network_record(&o.net, NULL, 0, &c, &e), 0);
+	network_etc_files(&c, "h", &ct);
+	assert_string_equal(ct.etc_resolv_conf, "nameserver 10.0.2.3\n");
+	container_spec_free(&ct);
+	container_config_free(&c);
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "--network", "none", "-p", "80", "img"), 0);
+	assert_int_equal(network_record(&o.net, NULL, 0, &c, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "conflicting options"));
+	container_config_free(&c);
+	run_options_free(&o);
+	assert_int_equal(PARSE(&o, &e, "-p", "8080:80", "-p", "8080:81", "img"), 0);
+	assert_int_equal(network_record(&o.net, NULL, 0, &c, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "published twice"));
+	container_config_free(&c);
+	run_options_free(&o);
+}
+
 static void test_isolation_flags(void **state)
 {
 	struct run_options o;
@@ -327,6 +471,9 @@ int main(void)
 		cmocka_unit_test(test_image_positional),
 		cmocka_unit_test(test_mounts),
 		cmocka_unit_test(test_isolation_flags),
+		cmocka_unit_test(test_publish),
+		cmocka_unit_test(test_network_flags),
+		cmocka_unit_test(test_network_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
