@@ -70,6 +70,45 @@ kill "$HOST_SERVER"
 HOST_SERVER=
 pass "the container reaches a server on the host's 127.0.0.1 at 10.0.2.2"
 
+# --- DNS: --dns 10.0.2.2 and a name server on the host's 127.0.0.1:53 ---
+# (slirp relays to the host; the answer is a documentation address no
+# packet is ever sent to.)
+cat >"$WORK/dns.py" <<'EOF'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+print("ready", flush=True)
+while True:
+    q, peer = s.recvfrom(512)
+    ident, = struct.unpack("!H", q[:2])
+    i, labels = 12, []
+    while q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode())
+        i += 1 + q[i]
+    qtype, = struct.unpack("!H", q[i + 1:i + 3])
+    question = q[12:i + 5]
+    name = ".".join(labels)
+    if name != "db.launcher.test":
+        s.sendto(struct.pack("!HHHHHH", ident, 0x8183, 1, 0, 0, 0) + question, peer)
+    elif qtype == 1:
+        answer = struct.pack("!HHHIH4s", 0xC00C, 1, 1, 60, 4, socket.inet_aton("192.0.2.7"))
+        s.sendto(struct.pack("!HHHHHH", ident, 0x8180, 1, 1, 0, 0) + question + answer, peer)
+    else:
+        s.sendto(struct.pack("!HHHHHH", ident, 0x8180, 1, 0, 0, 0) + question, peer)
+EOF
+python3 "$WORK/dns.py" >"$WORK/dns.out" 2>&1 &
+HOST_SERVER=$!
+for i in $(seq 1 50); do grep -q ready "$WORK/dns.out" 2>/dev/null && break; sleep 0.1; done
+grep -q ready "$WORK/dns.out" || fail "the host's test name server did not start (127.0.0.1:53 taken?): $(cat "$WORK/dns.out")"
+out=$(L run --rm --dns 10.0.2.2 web nslookup db.launcher.test 2>&1) || true
+echo "$out" | grep -q '192\.0\.2\.7' || fail "nslookup through --dns 10.0.2.2: $out"
+out=$(L run --rm --dns 10.0.2.2 web nslookup nowhere.launcher.test 2>&1) || true
+echo "$out" | grep -qi "can't find\|NXDOMAIN" && ! echo "$out" | grep -q '192\.0\.2\.7' ||
+  fail "an unknown name: $out"
+kill "$HOST_SERVER"
+HOST_SERVER=
+pass "DNS: --dns 10.0.2.2 reaches a name server on the host's loopback; a known name resolves, an unknown one does not"
+
 # --- -p: a web server on 127.0.0.1:18080; a second container on 18081 ---
 L run -d --name web1 -p 127.0.0.1:18080:80 web httpd -f -p 80 -h /www >/dev/null
 L run -d --name web2 -p 18081:80 web httpd -f -p 80 -h /www >/dev/null
