@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "console.h"
+#include "fatal.h"
 
 #define NL_BUF 512
 
@@ -217,8 +218,10 @@ int net_enter(const struct net_spec *n, int *ret_own, struct error *e)
 	*ret_own = TAKE_FD(own);
 	return 0;
 fail:
+	/* The agent left in a container's namespace would be wrong for
+	 * everything after: that ends the VM. */
 	if (setns(own, CLONE_NEWNET) < 0)
-		console_log("net: returning to the agent's network namespace: %m");
+		agent_fatal("net: returning to the agent's network namespace: %m");
 	return -e->code;
 }
 
@@ -227,6 +230,6 @@ void net_leave(int own)
 	if (own < 0)
 		return;
 	if (setns(own, CLONE_NEWNET) < 0)
-		console_log("net: returning to the agent's network namespace: %m");
+		agent_fatal("net: returning to the agent's network namespace: %m");
 	close(own);
 }

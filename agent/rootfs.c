@@ -472,6 +472,7 @@ static int set_sysctls(const struct container_spec *ct, struct error *e)
 static int write_etc_file(const char *name, const char *text, struct error *e)
 {
 	char staged[64], target[64];
+	struct stat st;
 	int fd;
 
 	if (!text)
@@ -486,6 +487,15 @@ static int write_etc_file(const char *name, const char *text, struct error *e)
 		return error_errno(e, errno, "writing %s", staged);
 	}
 	close(fd);
+	/* The image's own may be a symlink (resolv.conf -> /run/...): the
+	 * generated file replaces it, in the overlay's upper layer. Anything
+	 * else but a file is the image's mistake. */
+	if (lstat(target, &st) == 0) {
+		if (S_ISLNK(st.st_mode) && unlink(target) < 0)
+			return error_errno(e, errno, "replacing the symlink %s", target);
+		if (!S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode))
+			return error_set(e, EINVAL, "the image's %s is not a file", target);
+	}
 	if (make_file_target(target, e) < 0)
 		return error_prefix(e, "%s", target);
 	if (mount(staged, target, NULL, MS_BIND, NULL) < 0 ||

@@ -777,8 +777,8 @@ static int check_created(const char *s, const char *name, struct error *e)
 	return 0;
 }
 
-/* "80/tcp", "53/udp" or "8080" (tcp) into "PORT/PROTO"; NULL if invalid.
- * sctp, which the user-mode NAT cannot carry, is dropped with the rest. */
+/* "80/tcp", "53/udp" or "8080" (tcp) into "PORT/PROTO"; NULL for anything
+ * else (sctp, which the NAT cannot carry, ranges, nonsense). */
 static char *exposed_port(const char *key)
 {
 	char *end;
@@ -793,9 +793,10 @@ static char *exposed_port(const char *key)
 	return NULL;
 }
 
+/* EXPOSE is advisory: keys -P cannot publish are left out, never a
+ * reason to refuse the image. */
 static int parse_exposed_ports(json_t *rc, struct oci_image_config *c, struct error *e)
 {
-	char q[QUOTE_MAX];
 	const char *key;
 	json_t *ports, *v;
 
@@ -809,12 +810,8 @@ static int parse_exposed_ports(json_t *rc, struct oci_image_config *c, struct er
 	c->exposed_ports = xcalloc(json_object_size(ports) + 1, sizeof(char *));
 	json_object_foreach(ports, key, v) {
 		char *p = exposed_port(key);
-		if (!p && strncmp(key + strspn(key, "0123456789"), "/sctp", 6) == 0)
-			continue;
-		if (!p)
-			return error_set(e, EBADMSG, "config.ExposedPorts: invalid port %s",
-					 error_quote(q, sizeof(q), key));
-		c->exposed_ports[c->nexposed_ports++] = p;
+		if (p)
+			c->exposed_ports[c->nexposed_ports++] = p;
 	}
 	return 0;
 }

@@ -30,7 +30,8 @@ int cmd_port(int argc, char **argv)
 	}
 	if (argc - optind < 1 || argc - optind > 2)
 		return cli_usage("port", "\"launcher port\" requires 1 or 2 arguments.");
-	if (argc - optind == 2 && parse_publish(argv[optind + 1], &want, &e) < 0)
+	if (argc - optind == 2 &&
+	    (strchr(argv[optind + 1], ':') || parse_publish(argv[optind + 1], &want, &e) < 0))
 		return cli_usage("port", "invalid port \"%s\": use PORT[/tcp|/udp]",
 				 argv[optind + 1]);
 	cli_run_root(run_root, sizeof(run_root));
@@ -38,7 +39,8 @@ int cmd_port(int argc, char **argv)
 		launcher_error("%s", e.msg);
 		return EXIT_NO_SUCH_CONTAINER;
 	}
-	for (size_t i = 0; i < r.config.nports; i++) {
+	/* As Docker: the mappings of a running container only. */
+	for (size_t i = 0; r.state.status == CONTAINER_RUNNING && i < r.config.nports; i++) {
 		const struct container_port *p = &r.config.ports[i];
 		if (!want.container_port) {
 			printf("%u/%s -> %s:%u\n", p->container_port, p->udp ? "udp" : "tcp",

@@ -159,10 +159,7 @@ static int build_create(const void *ctx, const char *hostname, struct agent_requ
 	if (p->nargs == 0)
 		return error_set(e, EINVAL, "no command specified");
 	build_env(rc, hostname, p);
-	if (run_security_build(o, rc->img, c, e) < 0)
-		return -e->code;
-	network_spec(o->net.none, &c->ct.net);
-	return 0;
+	return run_security_build(o, rc->img, c, e);
 }
 
 static int check_rootfs(const char *dir, char *ret_abs, struct error *e)
@@ -280,9 +277,9 @@ static int record_container(const char *run_root, const struct run_ctx *ctx, str
 	if (r == 0)
 		r = network_record(&o->net, ctx->img ? ctx->img->config.exposed_ports : NULL,
 				   ctx->img ? ctx->img->config.nexposed_ports : 0, cfg, e);
-	/* A published port below 1024 is bound by QEMU: as root. */
-	if (r == 0 && network_needs_root(cfg))
-		cfg->qemu_root = true;
+	/* Ports QEMU cannot bind, or taken: said now, before any record. */
+	if (r == 0 && (network_check_unprivileged(cfg, e) < 0 || network_check_ports(cfg, e) < 0))
+		r = -e->code;
 	agent_request_free(&req);
 	if (r < 0) {
 		container_config_free(cfg);

@@ -108,7 +108,10 @@ static int recorded_create(const void *ctx, const char *hostname, struct agent_r
 		agent_request_free(ret);
 		return error_prefix(e, "container %.12s: its recorded command", c->id);
 	}
-	/* Docker's /etc files (an OCI engine brings its own). */
+	/* The network as recorded (records from before networking: the
+	 * NAT, as for their VM), and Docker's /etc files (an OCI engine
+	 * brings its own). */
+	network_spec(c->network_none, &ret->u.create.ct.net);
 	if (!c->bundle)
 		network_etc_files(c, c->hostname ? c->hostname : hostname, &ret->u.create.ct);
 	if (c->hostname)
@@ -160,7 +163,7 @@ int container_start(const struct start_request *r, pid_t *ret_pid, struct error 
 	mo.boot.qemu_root = c->qemu_root;
 	/* A port taken on the host fails here, not as QEMU's error at boot. */
 	if (network_check_ports(c, e) < 0)
-		return -e->code;
+		goto out;
 	mo.boot.nic = !c->network_none;
 	network_domain_ports(c, ports);
 	mo.boot.ports = ports;

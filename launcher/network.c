@@ -227,8 +227,15 @@ static bool same_port(const struct container_port *a, const struct container_por
 		strcmp(b->host_ip, "0.0.0.0") == 0);
 }
 
+/* Free ports chosen are held bound until all are chosen: the kernel
+ * gives each another. */
+struct held {
+	int fds[CONTAINER_PORTS_MAX];
+	size_t n;
+};
+
 static int add_port(struct container_config *cfg, const struct container_port *p,
-		    struct error *e)
+		    struct held *held, struct error *e)
 {
 	struct container_port q = *p;
 
@@ -239,7 +246,7 @@ static int add_port(struct container_config *cfg, const struct container_port *p
 		if (fd < 0)
 			return error_errno(e, -fd, "finding a free %s port on %s",
 					   q.udp ? "udp" : "tcp", q.host_ip);
-		close(fd);
+		held->fds[held->n++] = fd;
 	}
 	for (size_t i = 0; i < cfg->nports; i++)
 		if (same_port(&cfg->ports[i], &q))
@@ -249,34 +256,48 @@ static int add_port(struct container_config *cfg, const struct container_port *p
 	return 0;
 }
 
-/* -P: an exposed port not published with -p already. */
-static bool published(const struct run_network *n, unsigned port, bool udp)
+/* -P: an exposed port not published already (by -p, or listed twice). */
+static bool published(const struct container_config *cfg, unsigned port, bool udp)
 {
-	for (unsigned i = 0; i < n->nports; i++)
-		if (n->ports[i].container_port == port && n->ports[i].udp == udp)
+	for (size_t i = 0; i < cfg->nports; i++)
+		if (cfg->ports[i].container_port == port && cfg->ports[i].udp == udp)
 			return true;
 	return false;
 }
 
-int network_record(const struct run_network *n, char *const *exposed, size_t nexposed,
-		   struct container_config *cfg, struct error *e)
+static int add_ports(const struct run_network *n, char *const *exposed, size_t nexposed,
+		     struct container_config *cfg, struct held *held, struct error *e)
 {
-	cfg->network_none = n->none;
-	if (n->none && (n->nports || n->publish_all))
-		return error_set(e, EINVAL,
-				 "conflicting options: port publishing and --network none");
-	cfg->ports = xcalloc(CONTAINER_PORTS_MAX, sizeof(*cfg->ports));
 	for (unsigned i = 0; i < n->nports; i++)
-		if (add_port(cfg, &n->ports[i], e) < 0)
+		if (add_port(cfg, &n->ports[i], held, e) < 0)
 			return -e->code;
 	for (size_t i = 0; n->publish_all && i < nexposed; i++) {
 		struct container_port p = {.udp = strstr(exposed[i], "/udp") != NULL};
 		snprintf(p.host_ip, sizeof(p.host_ip), "%s", NETWORK_DEFAULT_HOST_IP);
 		p.container_port = (unsigned)strtoul(exposed[i], NULL, 10);
-		if (p.container_port && !published(n, p.container_port, p.udp) &&
-		    add_port(cfg, &p, e) < 0)
+		if (p.container_port && !published(cfg, p.container_port, p.udp) &&
+		    add_port(cfg, &p, held, e) < 0)
 			return -e->code;
 	}
+	return 0;
+}
+
+int network_record(const struct run_network *n, char *const *exposed, size_t nexposed,
+		   struct container_config *cfg, struct error *e)
+{
+	struct held held = {.n = 0};
+	int r;
+
+	cfg->network_none = n->none;
+	if (n->none && (n->nports || n->publish_all))
+		return error_set(e, EINVAL,
+				 "conflicting options: port publishing and --network none");
+	cfg->ports = xcalloc(CONTAINER_PORTS_MAX, sizeof(*cfg->ports));
+	r = add_ports(n, exposed, nexposed, cfg, &held, e);
+	for (size_t i = 0; i < held.n; i++)
+		close(held.fds[i]);
+	if (r < 0)
+		return r;
 	cfg->dns = xstrv_dup(n->dns, n->ndns);
 	cfg->ndns = n->ndns;
 	cfg->dns_search = xstrv_dup(n->dns_search, n->ndns_search);
@@ -335,17 +356,21 @@ static void write_hosts(FILE *f, const struct container_config *c, const char *h
 
 static void write_resolv_conf(FILE *f, const struct container_config *c, const char *hostname)
 {
+	bool any_search = false;
+
 	if (c->ndns)
 		for (size_t i = 0; i < c->ndns; i++)
 			fprintf(f, "nameserver %s\n", c->dns[i]);
 	else if (!c->network_none)
 		fprintf(f, "nameserver %s\n", DOMAIN_NET_DNS);
-	if (c->ndns_search) {
-		fputs("search", f);
-		for (size_t i = 0; i < c->ndns_search; i++)
-			fprintf(f, " %s", c->dns_search[i]);
+	/* "." is Docker's way of saying none. */
+	for (size_t i = 0; i < c->ndns_search; i++)
+		if (strcmp(c->dns_search[i], ".") != 0) {
+			fprintf(f, "%s %s", any_search ? "" : "search", c->dns_search[i]);
+			any_search = true;
+		}
+	if (any_search)
 		fputc('\n', f);
-	}
 	if (c->ndns_options) {
 		fputs("options", f);
 		for (size_t i = 0; i < c->ndns_options; i++)
@@ -388,7 +413,7 @@ int network_check_ports(const struct container_config *c, struct error *e)
 	return 0;
 }
 
-bool network_needs_root(const struct container_config *c)
+int network_check_unprivileged(const struct container_config *c, struct error *e)
 {
 	_cleanup_free_ char *text = NULL;
 	uint64_t start = 1024;
@@ -401,8 +426,14 @@ bool network_needs_root(const struct container_config *c)
 	}
 	for (size_t i = 0; i < c->nports; i++)
 		if (c->ports[i].host_port < start)
-			return true;
-	return false;
+			return error_set(e, EACCES,
+					 "publishing host port %u: ports below %llu need root, and the "
+					 "NAT runs in QEMU, which parses the guest's packets: it never "
+					 "runs as root for this; choose a port from %llu up (-p 8080:%u) "
+					 "or lower net.ipv4.ip_unprivileged_port_start",
+					 c->ports[i].host_port, (unsigned long long)start,
+					 (unsigned long long)start, c->ports[i].container_port);
+	return 0;
 }
 
 void network_domain_ports(const struct container_config *c, struct domain_port *ret)

@@ -64,9 +64,10 @@ void network_etc_files(const struct container_config *c, const char *hostname,
  * fail to start with QEMU's words otherwise). */
 int network_check_ports(const struct container_config *c, struct error *e);
 
-/* Whether a published host port is one only root may bind (below
- * net.ipv4.ip_unprivileged_port_start): QEMU must then run as root. */
-bool network_needs_root(const struct container_config *c);
+/* Refuses a published host port only root may bind (below
+ * net.ipv4.ip_unprivileged_port_start): the NAT is QEMU's, which parses
+ * the guest's packets, and it is not run as root for a port. */
+int network_check_unprivileged(const struct container_config *c, struct error *e);
 
 /* The record's ports as the domain's (pointing into c). */
 void network_domain_ports(const struct container_config *c, struct domain_port *ret);

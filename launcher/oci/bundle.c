@@ -313,7 +313,7 @@ static int apply_network(const struct bundle_config *c, struct container_config 
 				 mode);
 	if (mode)
 		cfg->network_none = strcmp(mode, "none") == 0;
-	network_spec(cfg->network_none, &ct->net);
+	network_spec(cfg->network_none, &ct->net); /* for the check of the request */
 	return 0;
 }
 

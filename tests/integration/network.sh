@@ -56,7 +56,12 @@ pass "default network: 10.0.2.15/24 on eth0, lo up, default route via 10.0.2.2, 
 # --- --network none: a loopback alone, no card in the VM ---
 out=$(L run --rm --network none web sh -c 'ls /sys/class/net; ip -o link show | wc -l')
 [ "$(echo "$out" | tr '\n' ' ')" = "lo 1 " ] || fail "--network none: $out"
-pass "--network none: only lo"
+L run -d --name nonet --network none web sleep 1000 >/dev/null
+dom=$(L inspect nonet | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["VM"]["Domain"])')
+virsh dumpxml "$dom" | grep -q -- '-netdev' && fail "--network none: the VM has a card"
+L exec nonet ls /sys/class/net | tr '\n' ' ' | grep -x 'lo ' >/dev/null || fail "--network none: exec sees more than lo"
+L rm -f nonet >/dev/null
+pass "--network none: only lo, and no card in the VM at all"
 
 # --- a host-loopback server, reached through the NAT's gateway ---
 mkdir -p "$WORK/hostsrv"
@@ -123,12 +128,20 @@ L inspect web1 | python3 -c 'import json,sys; i=json.load(sys.stdin)[0]; assert 
 L exec web1 ip -o -4 addr show eth0 | grep 10.0.2.15 >/dev/null || fail "exec: not in the container's network"
 pass "-p 127.0.0.1:18080:80 and -p 18081:80 (two containers at once) answer curl on the host; port, ps, inspect; exec sees eth0"
 
-# --- a taken host port: exit 125, before any VM ---
+# --- a taken host port: exit 125, before any VM or record ---
 before=$(virsh list --name | grep -c . || true)
-rc=0; L run --rm -p 127.0.0.1:18080:80 web true >"$WORK/out" 2>&1 || rc=$?
+records=$(L ps -aq | wc -l)
+rc=0; L run --rm --name taken -p 127.0.0.1:18080:80 web true >"$WORK/out" 2>&1 || rc=$?
 [ "$rc" = 125 ] && grep -q '127.0.0.1:18080/tcp: the port is already in use' "$WORK/out" ||
   fail "a taken port: rc $rc, $(cat "$WORK/out")"
 [ "$(virsh list --name | grep -c . || true)" = "$before" ] || fail "a VM was booted for a taken port"
+[ "$(L ps -aq | wc -l)" = "$records" ] || fail "a taken port left a record: $(L ps -a)"
+# Below ip_unprivileged_port_start only root binds, and QEMU (the NAT)
+# is never made root for it.
+if [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" -gt 80 ]; then
+  rc=0; L run --rm -p 80:80 web true >"$WORK/out" 2>&1 || rc=$?
+  [ "$rc" = 125 ] && grep -q 'host port 80: ports below' "$WORK/out" || fail "-p 80:80: rc $rc, $(cat "$WORK/out")"
+fi
 rc=0; L run --rm --network none -p 80 web true >"$WORK/out" 2>&1 || rc=$?
 [ "$rc" = 125 ] && grep -q 'conflicting options' "$WORK/out" || fail "-p with --network none: rc $rc"
 rc=0; L run --rm --network host web true >"$WORK/out" 2>&1 || rc=$?
@@ -136,7 +149,7 @@ rc=0; L run --rm --network host web true >"$WORK/out" 2>&1 || rc=$?
 rc=0; L run --rm -p 8000-8001:80 web true >"$WORK/out" 2>&1 || rc=$?
 [ "$rc" = 125 ] && grep -q 'ranges' "$WORK/out" || fail "a port range: rc $rc"
 L rm -f web1 web2 >/dev/null
-pass "a host port in use: exit 125 before boot; --network host, ranges, -p with none refused"
+pass "a host port in use: exit 125 before boot, no record; a privileged port, --network host, ranges, -p with none refused"
 
 # --- UDP, and -P from EXPOSE ---
 L run -d --name udp -P web udp-echo 53 >/dev/null
